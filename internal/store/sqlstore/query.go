@@ -1,0 +1,154 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/weaklink/weaklink/internal/inventory"
+	"github.com/weaklink/weaklink/internal/store"
+	"github.com/weaklink/weaklink/internal/taxonomy"
+)
+
+func notFound(kind, id string) error { return fmt.Errorf("%s %q: %w", kind, id, store.ErrNotFound) }
+
+// GetVendor reads one vendor with its subprocessors.
+func (s *DB) GetVendor(ctx context.Context, id string) (inventory.Vendor, error) {
+	v, err := scanVendor(s.db.QueryRowContext(ctx, s.q(`SELECT `+vendorCols+` FROM vendors WHERE id = ?`), id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return v, notFound("vendor", id)
+	}
+	if err != nil {
+		return v, err
+	}
+	v.Subprocessors, err = list(ctx, s.db, scanString, s.q(`SELECT subprocessor_id FROM vendor_subprocessors WHERE vendor_id = ? ORDER BY subprocessor_id`), id)
+	return v, err
+}
+
+func scanString(r scanner) (string, error) {
+	var x string
+	return x, r.Scan(&x)
+}
+
+// ListVendors returns the vendors matching f, in id order.
+func (s *DB) ListVendors(ctx context.Context, f store.VendorFilter) ([]inventory.Vendor, error) {
+	var where []string
+	var args []any
+	if len(f.IDs) > 0 {
+		where = append(where, "id IN ("+placeholders(len(f.IDs))+")")
+		for _, id := range f.IDs {
+			args = append(args, id)
+		}
+	}
+	if f.Status != "" {
+		where = append(where, "status = ?")
+		args = append(args, f.Status)
+	}
+	if f.Category != "" {
+		where = append(where, "category = ?")
+		args = append(args, f.Category)
+	}
+	if f.Tag != "" {
+		// tags is a JSON array of strings; match the quoted element.
+		where = append(where, "tags LIKE ? ESCAPE '\\'")
+		args = append(args, "%"+escapeLike(marshalJSON(f.Tag))+"%")
+	}
+	if f.Text != "" {
+		where = append(where, "(id "+s.d.Like+" ? ESCAPE '\\' OR name "+s.d.Like+" ? ESCAPE '\\' OR description "+s.d.Like+" ? ESCAPE '\\')")
+		pat := "%" + escapeLike(f.Text) + "%"
+		args = append(args, pat, pat, pat)
+	}
+	query := `SELECT ` + vendorCols + ` FROM vendors`
+	if len(where) > 0 {
+		query += " WHERE " + strings.Join(where, " AND ")
+	}
+	query += " ORDER BY id"
+	vendors, err := list(ctx, s.db, scanVendor, s.q(query), args...)
+	if err != nil || len(vendors) == 0 {
+		return vendors, err
+	}
+	links, err := s.links(ctx, s.db)
+	if err != nil {
+		return nil, err
+	}
+	for i := range vendors {
+		vendors[i].Subprocessors = links[vendors[i].ID]
+	}
+	return vendors, nil
+}
+
+// GetSystem reads one system.
+func (s *DB) GetSystem(ctx context.Context, id string) (inventory.System, error) {
+	sys, err := scanSystem(s.db.QueryRowContext(ctx, s.q(`SELECT `+systemCols+` FROM systems WHERE id = ?`), id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return sys, notFound("system", id)
+	}
+	return sys, err
+}
+
+// ListSystems returns every system in id order.
+func (s *DB) ListSystems(ctx context.Context) ([]inventory.System, error) {
+	return list(ctx, s.db, scanSystem, `SELECT `+systemCols+` FROM systems ORDER BY id`)
+}
+
+// GetFlow reads one flow.
+func (s *DB) GetFlow(ctx context.Context, id string) (inventory.Flow, error) {
+	f, err := scanFlow(s.db.QueryRowContext(ctx, s.q(`SELECT `+flowCols+` FROM flows WHERE id = ?`), id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return f, notFound("flow", id)
+	}
+	return f, err
+}
+
+// ListFlows returns the flows matching f, in id order. The category filter
+// uses the flow_categories index: the key itself and its ancestors by
+// equality, its descendants by a byte range ("k." ≤ c < "k/").
+func (s *DB) ListFlows(ctx context.Context, f store.FlowFilter) ([]inventory.Flow, error) {
+	var where []string
+	var args []any
+	if f.Vendor != "" {
+		where = append(where, "vendor_id = ?")
+		args = append(args, f.Vendor)
+	}
+	if f.System != "" {
+		where = append(where, "system_id = ?")
+		args = append(args, f.System)
+	}
+	if f.Source != "" {
+		where = append(where, "source = ?")
+		args = append(args, f.Source)
+	}
+	if f.Category != "" {
+		keys := append([]string{f.Category}, taxonomy.Ancestors(f.Category)...)
+		where = append(where, "id IN (SELECT flow_id FROM flow_categories WHERE category IN ("+placeholders(len(keys))+") OR (category >= ? AND category < ?))")
+		for _, k := range keys {
+			args = append(args, k)
+		}
+		args = append(args, f.Category+".", f.Category+"/")
+	}
+	query := `SELECT ` + flowCols + ` FROM flows`
+	if len(where) > 0 {
+		query += " WHERE " + strings.Join(where, " AND ")
+	}
+	query += " ORDER BY id"
+	return list(ctx, s.db, scanFlow, s.q(query), args...)
+}
+
+// SubprocessorLinks returns every vendor → subprocessors link.
+func (s *DB) SubprocessorLinks(ctx context.Context) (map[string][]string, error) {
+	return s.links(ctx, s.db)
+}
+
+func placeholders(n int) string {
+	if n <= 0 {
+		return ""
+	}
+	return strings.Repeat("?, ", n-1) + "?"
+}
+
+func escapeLike(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	return r.Replace(s)
+}

@@ -1,0 +1,79 @@
+// Package store is the contract between weaklink's domain and its databases.
+//
+// One Store interface has two backends, SQLite (the embedded default) and
+// PostgreSQL, and one conformance suite (storetest) that both must pass.
+// Writes go through Apply: a whole inventory plan in one transaction, refused
+// with ErrConflict when the inventory changed since the plan was made.
+package store
+
+import (
+	"context"
+	"errors"
+
+	"github.com/weaklink/weaklink/internal/inventory"
+)
+
+// Sentinel errors. Backends wrap them with details; test with errors.Is.
+var (
+	ErrNotFound = errors.New("not found")
+	// ErrConflict means the stored state is not what the caller expected: the
+	// inventory changed since a plan was made, an object exists already, or a
+	// delete would leave references dangling.
+	ErrConflict = errors.New("conflict")
+)
+
+// VendorFilter selects vendors. Empty fields match everything.
+type VendorFilter struct {
+	IDs      []string // any of these ids
+	Status   string
+	Category string
+	Tag      string
+	Text     string // case-insensitive substring of id, name or description
+}
+
+// FlowFilter selects flows. Empty fields match everything.
+type FlowFilter struct {
+	Vendor string
+	System string
+	Source string
+	// Category matches flows that carry data of this category: flows naming
+	// the category itself, one of its descendants, or one of its ancestors
+	// (a parent key stands for all its children).
+	Category string
+}
+
+// Snapshot is the whole inventory at one version.
+type Snapshot struct {
+	inventory.Inventory
+	// Version counts the changes applied to the inventory. A plan computed from
+	// a snapshot carries it, and Apply refuses the plan if it moved.
+	Version int64
+}
+
+// Store is weaklink's persistent state.
+type Store interface {
+	// Backend names the database: "sqlite" or "postgres".
+	Backend() string
+	// Migrate applies pending schema migrations. Open already does; it is safe
+	// to call from several processes at once.
+	Migrate(ctx context.Context) error
+	// SchemaVersion is the number of the last applied migration.
+	SchemaVersion(ctx context.Context) (int, error)
+	Close() error
+
+	// Snapshot reads the whole inventory consistently, every list in id order.
+	Snapshot(ctx context.Context) (Snapshot, error)
+	// Apply writes a plan in one transaction. base is the snapshot version the
+	// plan was computed from (0: do not check it); every update and delete also
+	// checks the object's revision. On any error nothing is written.
+	Apply(ctx context.Context, base int64, plan inventory.Plan) error
+
+	GetVendor(ctx context.Context, id string) (inventory.Vendor, error)
+	ListVendors(ctx context.Context, f VendorFilter) ([]inventory.Vendor, error)
+	GetSystem(ctx context.Context, id string) (inventory.System, error)
+	ListSystems(ctx context.Context) ([]inventory.System, error)
+	GetFlow(ctx context.Context, id string) (inventory.Flow, error)
+	ListFlows(ctx context.Context, f FlowFilter) ([]inventory.Flow, error)
+	// SubprocessorLinks returns every vendor → subprocessor link.
+	SubprocessorLinks(ctx context.Context) (map[string][]string, error)
+}
