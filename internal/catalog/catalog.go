@@ -106,6 +106,9 @@ func Parse(b []byte) (*Catalog, error) {
 	}
 	sort.SliceStable(c.entries, func(i, j int) bool { return c.entries[i].ID < c.entries[j].ID })
 	for i, e := range c.entries {
+		if e.ID == "" {
+			return nil, fmt.Errorf("catalog: vendor %q has no id", e.Name)
+		}
 		if _, dup := c.byID[e.ID]; dup {
 			return nil, fmt.Errorf("catalog: duplicate vendor id %q", e.ID)
 		}
@@ -119,7 +122,7 @@ func Parse(b []byte) (*Catalog, error) {
 		}
 		for eco, pkgs := range e.Packages {
 			for _, p := range pkgs {
-				k := eco + "\x00" + strings.ToLower(p)
+				k := packageKey(eco, p)
 				if j, dup := c.byPackage[k]; dup && j != i {
 					return nil, fmt.Errorf("catalog: %s package %q claimed by %s and %s", eco, p, c.entries[j].ID, e.ID)
 				}
@@ -127,7 +130,11 @@ func Parse(b []byte) (*Catalog, error) {
 			}
 		}
 		for _, k := range e.EnvKeys {
-			c.byEnvKey[strings.ToUpper(k)] = i
+			k = strings.ToUpper(k)
+			if j, dup := c.byEnvKey[k]; dup && j != i {
+				return nil, fmt.Errorf("catalog: env key %q claimed by %s and %s", k, c.entries[j].ID, e.ID)
+			}
+			c.byEnvKey[k] = i
 		}
 	}
 	return c, nil
@@ -173,13 +180,80 @@ func (c *Catalog) ByHost(host string) (Entry, bool) {
 }
 
 // ByPackage returns the vendor whose SDK is the named package in ecosystem.
-// Package names compare case-insensitively.
+// Package names compare case-insensitively, and PyPI names also ignore the
+// difference between -, _ and . (PEP 503). In the go ecosystem name may also
+// be an import path inside a listed module or carry a major-version suffix
+// (github.com/stripe/stripe-go/v82/customer → github.com/stripe/stripe-go,
+// gopkg.in/DataDog/dd-trace-go.v1), so the catalog lists each module once.
 func (c *Catalog) ByPackage(ecosystem, name string) (Entry, bool) {
-	i, ok := c.byPackage[ecosystem+"\x00"+strings.ToLower(name)]
-	if !ok {
+	if i, ok := c.byPackage[packageKey(ecosystem, name)]; ok {
+		return c.entries[i], true
+	}
+	if ecosystem != "go" {
 		return Entry{}, false
 	}
-	return c.entries[i], true
+	for p := strings.TrimSuffix(strings.ToLower(name), "/"); strings.Contains(p, "/"); p = p[:strings.LastIndexByte(p, '/')] {
+		if i, ok := c.byPackage["go\x00"+p]; ok {
+			return c.entries[i], true
+		}
+		if q, ok := trimGoMajor(p); ok {
+			if i, ok := c.byPackage["go\x00"+q]; ok {
+				return c.entries[i], true
+			}
+		}
+	}
+	return Entry{}, false
+}
+
+// packageKey is the index key of a package: the ecosystem and the name
+// lower-cased, with PyPI names normalized as PEP 503 prescribes.
+func packageKey(ecosystem, name string) string {
+	name = strings.ToLower(strings.TrimSpace(name))
+	if ecosystem == "pypi" {
+		var b strings.Builder
+		inRun := false
+		for _, r := range name {
+			if r == '-' || r == '_' || r == '.' {
+				if !inRun {
+					b.WriteByte('-')
+				}
+				inRun = true
+				continue
+			}
+			inRun = false
+			b.WriteRune(r)
+		}
+		name = b.String()
+	}
+	return ecosystem + "\x00" + name
+}
+
+// trimGoMajor removes a Go major-version suffix from a module path:
+// example.com/mod/v2 → example.com/mod and gopkg.in/pkg.v3 → gopkg.in/pkg.
+func trimGoMajor(p string) (string, bool) {
+	slash := strings.LastIndexByte(p, '/')
+	last := p[slash+1:]
+	if slash > 0 && len(last) > 1 && last[0] == 'v' && isDigits(last[1:]) {
+		return p[:slash], true
+	}
+	if strings.HasPrefix(p, "gopkg.in/") {
+		if dot := strings.LastIndex(last, ".v"); dot > 0 && isDigits(last[dot+2:]) {
+			return p[:slash+1+dot], true
+		}
+	}
+	return "", false
+}
+
+func isDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // ByEnvKey returns the vendor that a configuration key such as

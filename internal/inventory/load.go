@@ -25,6 +25,25 @@ const MaxFileSize = 256 << 20
 type Source struct {
 	Pos    Position
 	fields map[string]Position // "categories", "categories[2]"
+	elems  map[string]elemPos  // "categories\x00user.name": where that value was written
+}
+
+type elemPos struct {
+	index int
+	pos   Position
+}
+
+// Elem names a list element by its value, as written: the field label with
+// the element's original index ("categories[1]") and its position.
+// Normalization sorts lists, so indexes of the normalized object are not the
+// ones the author wrote. fallback is the index to use when the value was not
+// written in a file.
+func (s Source) Elem(field, value string, fallback int) (string, Position) {
+	if e, ok := s.elems[field+"\x00"+value]; ok {
+		return field + "[" + strconv.Itoa(e.index) + "]", e.pos
+	}
+	label := field + "[" + strconv.Itoa(fallback) + "]"
+	return label, s.Field(label)
 }
 
 // Field returns the position of a field ("domains", "domains[1]"), falling
@@ -86,14 +105,18 @@ func IsInventoryFile(name string) bool {
 // files and directories. Problems with the content of the files are returned
 // together as Issues; I/O problems as other errors.
 func LoadPaths(paths ...string) (*Document, error) {
-	var files []string
+	type file struct {
+		path     string
+		explicit bool
+	}
+	var files []file
 	for _, p := range paths {
 		st, err := os.Stat(p)
 		if err != nil {
 			return nil, err
 		}
 		if !st.IsDir() {
-			files = append(files, p)
+			files = append(files, file{p, true})
 			continue
 		}
 		var found []string
@@ -119,12 +142,14 @@ func LoadPaths(paths ...string) (*Document, error) {
 			return nil, fmt.Errorf("%s: no .yaml, .yml or .json files", p)
 		}
 		slices.Sort(found)
-		files = append(files, found...)
+		for _, f := range found {
+			files = append(files, file{f, false})
+		}
 	}
 	doc := &Document{}
 	var issues Issues
 	for _, f := range files {
-		d, err := loadFile(f)
+		d, err := loadFile(f.path, f.explicit)
 		var is Issues
 		switch {
 		case errors.As(err, &is):
@@ -141,18 +166,20 @@ func LoadPaths(paths ...string) (*Document, error) {
 	return doc, nil
 }
 
-func loadFile(name string) (*Document, error) {
+func loadFile(name string, explicit bool) (*Document, error) {
 	f, err := os.Open(name)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	return Decode(f, name)
+	return decode(f, name, explicit)
 }
 
 // Decode reads one inventory-as-code file: YAML (one or more documents) or
 // JSON. file names the input in positions.
-func Decode(r io.Reader, file string) (*Document, error) {
+func Decode(r io.Reader, file string) (*Document, error) { return decode(r, file, true) }
+
+func decode(r io.Reader, file string, explicit bool) (*Document, error) {
 	b, err := io.ReadAll(io.LimitReader(r, MaxFileSize+1))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", file, err)
@@ -160,7 +187,7 @@ func Decode(r io.Reader, file string) (*Document, error) {
 	if len(b) > MaxFileSize {
 		return nil, Issues{{Pos: Position{File: file}, Message: fmt.Sprintf("file is larger than %d MiB", MaxFileSize>>20)}}
 	}
-	d := &decoder{file: file, doc: &Document{}}
+	d := &decoder{file: file, doc: &Document{}, explicit: explicit}
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	for {
 		var n yaml.Node
@@ -184,6 +211,9 @@ type decoder struct {
 	file   string
 	doc    *Document
 	issues Issues
+	// explicit is true when the file was named, not found in a directory:
+	// a document of another kind is then an error rather than skipped.
+	explicit bool
 }
 
 func (d *decoder) pos(n *yaml.Node) Position {
@@ -194,7 +224,12 @@ func (d *decoder) fail(n *yaml.Node, object, field, msg string) {
 	d.issues = append(d.issues, Issue{Pos: d.pos(n), Object: object, Field: field, Message: msg})
 }
 
-var topLevel = []string{"version", "vendors", "systems", "flows"}
+var topLevel = []string{"kind", "version", "vendors", "systems", "flows"}
+
+// Kind is the value of the optional top-level "kind" of an inventory
+// document. Other weaklink files (a gateway policy, say) declare another kind
+// and may sit in the same directory: a directory walk skips them.
+const KindInventory = "inventory"
 
 func (d *decoder) document(n *yaml.Node) {
 	if n.Kind == yaml.DocumentNode {
@@ -211,8 +246,17 @@ func (d *decoder) document(n *yaml.Node) {
 		return
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
+		if k, v := n.Content[i], n.Content[i+1]; k.Value == "kind" && v.Value != KindInventory {
+			if d.explicit {
+				d.fail(v, "", "kind", fmt.Sprintf("this is a %q document, not an inventory (kind: %s)", v.Value, KindInventory))
+			}
+			return
+		}
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		switch k.Value {
+		case "kind":
 		case "version":
 			if v.Value != "1" {
 				d.fail(v, "", "version", fmt.Sprintf("unsupported version %q (this weaklink reads version 1)", v.Value))
@@ -266,7 +310,7 @@ var readOnlyFields = []string{"revision", "created_at", "updated_at"}
 // object checks an object's keys against the fields of out, decodes it, and
 // records field positions. label names the object until its id is known.
 func (d *decoder) object(n *yaml.Node, label string, out any) (Source, bool) {
-	src := Source{Pos: d.pos(n), fields: map[string]Position{}}
+	src := Source{Pos: d.pos(n), fields: map[string]Position{}, elems: map[string]elemPos{}}
 	if n.Kind != yaml.MappingNode {
 		d.fail(n, label, "", "expected a mapping, found "+kindName(n))
 		return src, false
@@ -297,6 +341,12 @@ func (d *decoder) object(n *yaml.Node, label string, out any) (Source, bool) {
 		if v.Kind == yaml.SequenceNode {
 			for j, e := range v.Content {
 				src.fields[name+"["+strconv.Itoa(j)+"]"] = d.pos(e)
+				if e.Kind == yaml.ScalarNode {
+					key := name + "\x00" + e.Value
+					if _, dup := src.elems[key]; !dup {
+						src.elems[key] = elemPos{j, d.pos(e)}
+					}
+				}
 			}
 		}
 	}

@@ -98,6 +98,13 @@ type issueList struct {
 	is Issues
 }
 
+// addElem reports a problem with one element of a list field, named and
+// placed as the author wrote it.
+func (l *issueList) addElem(src Source, object, field, value string, index int, format string, args ...any) {
+	label, pos := src.Elem(field, value, index)
+	l.is = append(l.is, Issue{Pos: pos, Object: object, Field: label, Message: fmt.Sprintf(format, args...)})
+}
+
 func (l *issueList) add(src Source, object, field, format string, args ...any) {
 	l.is = append(l.is, Issue{Pos: src.Field(field), Object: object, Field: field, Message: fmt.Sprintf(format, args...)})
 }
@@ -169,11 +176,15 @@ func (c Checker) CheckObjects(doc *Document) Issues {
 
 func (c Checker) checkVendor(l *issueList, v Vendor, src Source, obj string) {
 	checkSlug(l, src, obj, "id", v.ID)
-	if strings.TrimSpace(v.Name) == "" {
+	// With a catalog id the fields come from the catalog; an unknown id is
+	// reported once, by Normalize.
+	if strings.TrimSpace(v.Name) == "" && v.Catalog == "" {
 		l.add(src, obj, "name", "required (or give a catalog id to fill it)")
 	}
 	if v.Category == "" {
-		l.add(src, obj, "category", "required (or give a catalog id to fill it); one of %s", strings.Join(VendorCategories, ", "))
+		if v.Catalog == "" {
+			l.add(src, obj, "category", "required (or give a catalog id to fill it); one of %s", strings.Join(VendorCategories, ", "))
+		}
 	} else {
 		checkEnum(l, src, obj, "category", v.Category, VendorCategories)
 	}
@@ -186,16 +197,15 @@ func (c Checker) checkVendor(l *issueList, v Vendor, src Source, obj string) {
 	}
 	for j, d := range v.Domains {
 		if !ValidHostname(d) {
-			l.add(src, obj, fmt.Sprintf("domains[%d]", j), "%q is not a hostname (write example.com, without scheme or path)", d)
+			l.addElem(src, obj, "domains", d, j, "%q is not a hostname (write example.com, without scheme or path)", d)
 		}
 	}
 	checkTags(l, src, obj, v.Tags)
 	for j, s := range v.Subprocessors {
-		f := fmt.Sprintf("subprocessors[%d]", j)
 		if s == v.ID {
-			l.add(src, obj, f, "a vendor cannot be its own subprocessor")
-		} else {
-			checkSlug(l, src, obj, f, s)
+			l.addElem(src, obj, "subprocessors", s, j, "a vendor cannot be its own subprocessor")
+		} else if !textutil.IsSlug(s) {
+			l.addElem(src, obj, "subprocessors", s, j, "%q is not a valid vendor id", s)
 		}
 	}
 }
@@ -216,12 +226,14 @@ func (c Checker) checkFlow(l *issueList, f Flow, src Source, obj string) {
 	for j, k := range f.Categories {
 		if c.Taxonomy != nil {
 			if err := c.Taxonomy.Check(k); err != nil {
-				l.add(src, obj, fmt.Sprintf("categories[%d]", j), "%v", err)
+				l.addElem(src, obj, "categories", k, j, "%v", err)
 			}
 		}
 	}
 	for j, s := range f.Subjects {
-		checkEnum(l, src, obj, fmt.Sprintf("subjects[%d]", j), s, DataSubjects)
+		if !slices.Contains(DataSubjects, s) {
+			l.addElem(src, obj, "subjects", s, j, "%q is not one of %s%s", s, strings.Join(DataSubjects, ", "), textutil.DidYouMean(s, DataSubjects))
+		}
 	}
 	if f.Purpose == "" {
 		l.add(src, obj, "purpose", "required; one of %s", strings.Join(Purposes, ", "))
@@ -289,18 +301,15 @@ func (c Checker) CheckReferences(inv Inventory, srcs *Document) Issues {
 	for _, v := range inv.Vendors {
 		for j, s := range v.Subprocessors {
 			if vendors[s] == nil && s != v.ID {
-				l.add(vendorSrc[v.ID], vendorLabel(v.ID), fmt.Sprintf("subprocessors[%d]", j),
+				l.addElem(vendorSrc[v.ID], vendorLabel(v.ID), "subprocessors", s, j,
 					"unknown vendor %q%s (a subprocessor must be in the inventory too)", s, textutil.DidYouMean(s, vendorIDs))
 			}
 		}
 	}
 	for _, cyc := range subprocessorCycles(inv.Vendors, vendors) {
-		from := cyc[len(cyc)-2]
-		field := "subprocessors"
-		if j := slices.Index(vendors[from].Subprocessors, cyc[len(cyc)-1]); j >= 0 {
-			field = fmt.Sprintf("subprocessors[%d]", j)
-		}
-		l.add(vendorSrc[from], vendorLabel(from), field, "subprocessor cycle: %s", strings.Join(cyc, " → "))
+		from, to := cyc[len(cyc)-2], cyc[len(cyc)-1]
+		j := slices.Index(vendors[from].Subprocessors, to)
+		l.addElem(vendorSrc[from], vendorLabel(from), "subprocessors", to, j, "subprocessor cycle: %s", strings.Join(cyc, " → "))
 	}
 	return l.is
 }
@@ -370,7 +379,7 @@ func checkURL(l *issueList, src Source, obj, field, v string) {
 func checkTags(l *issueList, src Source, obj string, tags []string) {
 	for j, t := range tags {
 		if strings.TrimSpace(t) == "" || len(t) > 64 || strings.ContainsAny(t, "\n\r\t") {
-			l.add(src, obj, fmt.Sprintf("tags[%d]", j), "tags are non-empty, single-line and at most 64 characters")
+			l.addElem(src, obj, "tags", t, j, "tags are non-empty, single-line and at most 64 characters")
 		}
 	}
 }

@@ -76,4 +76,17 @@ type Store interface {
 	ListFlows(ctx context.Context, f FlowFilter) ([]inventory.Flow, error)
 	// SubprocessorLinks returns every vendor → subprocessor link.
 	SubprocessorLinks(ctx context.Context) (map[string][]string, error)
+	// FlowMatches returns one row per (flow, declared category) where the
+	// category overlaps the asked one (itself, an ancestor or a descendant),
+	// with the receiving vendor's summary: the narrow read behind "who has
+	// this data?". Rows come in no particular order.
+	FlowMatches(ctx context.Context, category string) ([]FlowMatch, error)
+}
+
+// FlowMatch is a flow that carries a category, and the vendor receiving it.
+type FlowMatch struct {
+	Flow, System, Vendor string
+	// Category is the flow's declared key that overlaps the asked one.
+	Category                                 string
+	VendorName, VendorStatus, VendorCategory string
 }

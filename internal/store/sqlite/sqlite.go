@@ -35,6 +35,7 @@ func Dialect() sqlstore.Dialect {
 		// snapshot without blocking writers.
 		SnapshotTx: sql.TxOptions{ReadOnly: true},
 		Like:       "LIKE",
+		Analyze:    "PRAGMA optimize",
 	}
 }
 
@@ -51,9 +52,10 @@ func isConflict(err error) bool {
 }
 
 // DSN builds the driver's connection string for a database file: WAL,
-// foreign keys on, a 10 s busy timeout, and write transactions that take the
+// foreign keys on, a 10 s busy timeout, write transactions that take the
 // write lock when they begin (BEGIN IMMEDIATE), so concurrent writers queue
-// instead of failing to upgrade a read lock.
+// instead of failing to upgrade a read lock, and a 64 MiB page cache with
+// memory-mapped reads, so large inventories are read from memory.
 func DSN(path string) string {
 	path = strings.TrimPrefix(path, "sqlite://")
 	path = strings.TrimPrefix(path, "sqlite:")
@@ -62,6 +64,8 @@ func DSN(path string) string {
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", "busy_timeout(10000)")
 	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Add("_pragma", "cache_size(-65536)")
+	q.Add("_pragma", "mmap_size(268435456)")
 	q.Set("_txlock", "immediate")
 	return "file:" + path + "?" + q.Encode()
 }

@@ -3,6 +3,7 @@ package sqlite_test
 import (
 	"context"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -11,10 +12,20 @@ import (
 	"github.com/weaklink/weaklink/internal/store/storetest"
 )
 
+// TestConformance runs the store contract against a real SQLite file: one
+// file per test, shared by every handle that test opens.
 func TestConformance(t *testing.T) {
+	var mu sync.Mutex
+	dirs := map[string]string{}
 	storetest.Run(t, func(t *testing.T, now func() time.Time) store.Store {
-		path := filepath.Join(testDir(t), "weaklink.db")
-		s, err := sqlite.Open(context.Background(), path, now)
+		mu.Lock()
+		d, ok := dirs[t.Name()]
+		if !ok {
+			d = t.TempDir()
+			dirs[t.Name()] = d
+		}
+		mu.Unlock()
+		s, err := sqlite.Open(context.Background(), filepath.Join(d, "weaklink.db"), now)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -22,16 +33,3 @@ func TestConformance(t *testing.T) {
 		return s
 	})
 }
-
-// testDir is one temporary directory per (sub)test, shared by every handle the
-// test opens, so a second handle is a second process on the same file.
-func testDir(t *testing.T) string {
-	if d, ok := dirs[t.Name()]; ok {
-		return d
-	}
-	d := t.TempDir()
-	dirs[t.Name()] = d
-	return d
-}
-
-var dirs = map[string]string{}

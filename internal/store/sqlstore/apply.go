@@ -38,7 +38,7 @@ func (s *DB) Apply(ctx context.Context, base int64, plan inventory.Plan) error {
 	}
 	rev := func(kind inventory.Kind, id string) int64 { return revisions[string(kind)+"\x00"+id] }
 
-	return s.inTx(ctx, nil, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, nil, func(tx *sql.Tx) error {
 		var version int64
 		if err := tx.QueryRowContext(ctx, `SELECT version FROM inventory_state WHERE id = 1`).Scan(&version); err != nil {
 			return err
@@ -52,7 +52,8 @@ func (s *DB) Apply(ctx context.Context, base int64, plan inventory.Plan) error {
 		now := s.timeArg(s.now())
 		w := &writer{s: s, tx: tx, ctx: ctx}
 
-		// 1. flow deletes (their categories cascade)
+		// 1. flow deletes, with their category index rows
+		w.deleteWhereIn("flow_categories", "flow_id", flowIDs(flowDelete))
 		w.deleteRows("flows", "flow", flowIDs(flowDelete), func(id string) int64 { return rev(inventory.KindFlow, id) })
 
 		// 2. vendors and systems
@@ -100,7 +101,7 @@ func (s *DB) Apply(ctx context.Context, base int64, plan inventory.Plan) error {
 				f.LegalBasis, f.EstimatedSubjects, f.Source, evidenceJSON(f.Evidence), s.nullTimeArg(f.FirstSeen),
 				s.nullTimeArg(f.LastSeen), f.Description, 1, now, now})
 			for _, c := range f.Categories {
-				catRows = append(catRows, []any{f.ID, c})
+				catRows = append(catRows, []any{f.ID, c, f.System, f.Vendor})
 			}
 		}
 		w.insert("flows", flowCols, rows)
@@ -112,11 +113,11 @@ func (s *DB) Apply(ctx context.Context, base int64, plan inventory.Plan) error {
 				f.EstimatedSubjects, f.Source, evidenceJSON(f.Evidence), s.nullTimeArg(f.FirstSeen), s.nullTimeArg(f.LastSeen),
 				f.Description, now, f.ID, rev(inventory.KindFlow, f.ID))
 			for _, c := range f.Categories {
-				catRows = append(catRows, []any{f.ID, c})
+				catRows = append(catRows, []any{f.ID, c, f.System, f.Vendor})
 			}
 		}
 		w.deleteWhereIn("flow_categories", "flow_id", flowIDs(flowUpdate))
-		w.insert("flow_categories", "flow_id, category", catRows)
+		w.insert("flow_categories", "flow_id, category, system_id, vendor_id", catRows)
 
 		// 5. system and vendor deletes
 		w.deleteRows("systems", "system", ids(systemDelete), func(id string) int64 { return rev(inventory.KindSystem, id) })
@@ -128,7 +129,17 @@ func (s *DB) Apply(ctx context.Context, base int64, plan inventory.Plan) error {
 		_, err := tx.ExecContext(ctx, `UPDATE inventory_state SET version = version + 1 WHERE id = 1`)
 		return err
 	})
+	if err == nil && len(plan.Changes) >= analyzeAfter && s.d.Analyze != "" {
+		// A large load leaves the planner's statistics stale, and a stale plan
+		// for the category query scans every flow. Refreshing them is an
+		// optimization: its failure is not the caller's.
+		_, _ = s.db.ExecContext(ctx, s.d.Analyze)
+	}
+	return err
 }
+
+// analyzeAfter is the plan size from which Apply refreshes statistics.
+const analyzeAfter = 1000
 
 func pick[T any](op inventory.Op, x *T, create, update, del *[]*T) {
 	switch op {
@@ -184,27 +195,42 @@ type writer struct {
 
 func (w *writer) chunk(cols int) int { return max(1, min(500, w.s.d.MaxParams/cols)) }
 
-// insert adds rows with multi-row INSERT statements.
+// insert adds rows with multi-row INSERT statements. Full-size batches share
+// one prepared statement, so the database parses and plans it once.
 func (w *writer) insert(table, cols string, rows [][]any) {
 	if w.err != nil || len(rows) == 0 {
 		return
 	}
 	ncol := len(rows[0])
-	row := "(" + placeholders(ncol) + ")"
 	size := w.chunk(ncol)
+	statement := func(n int) string {
+		row := "(" + placeholders(ncol) + ")"
+		return w.s.q("INSERT INTO " + table + " (" + cols + ") VALUES " + strings.TrimSuffix(strings.Repeat(row+", ", n), ", "))
+	}
+	var full *sql.Stmt
+	if len(rows) >= size {
+		stmt, err := w.tx.PrepareContext(w.ctx, statement(size))
+		if err != nil {
+			w.err = fmt.Errorf("insert %s: prepare: %w", table, err)
+			return
+		}
+		defer stmt.Close()
+		full = stmt
+	}
+	args := make([]any, 0, size*ncol)
 	for start := 0; start < len(rows); start += size {
 		batch := rows[start:min(start+size, len(rows))]
-		var b strings.Builder
-		b.WriteString("INSERT INTO " + table + " (" + cols + ") VALUES ")
-		args := make([]any, 0, len(batch)*ncol)
-		for i, r := range batch {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString(row)
+		args = args[:0]
+		for _, r := range batch {
 			args = append(args, r...)
 		}
-		if _, err := w.tx.ExecContext(w.ctx, w.s.q(b.String()), args...); err != nil {
+		var err error
+		if len(batch) == size {
+			_, err = full.ExecContext(w.ctx, args...)
+		} else {
+			_, err = w.tx.ExecContext(w.ctx, statement(len(batch)), args...)
+		}
+		if err != nil {
 			if w.s.d.Conflict != nil && w.s.d.Conflict(err) {
 				w.err = fmt.Errorf("%w: %s: an object already exists or a reference is missing: %v", store.ErrConflict, table, err)
 			} else {

@@ -121,12 +121,9 @@ func (s *DB) ListFlows(ctx context.Context, f store.FlowFilter) ([]inventory.Flo
 		args = append(args, f.Source)
 	}
 	if f.Category != "" {
-		keys := append([]string{f.Category}, taxonomy.Ancestors(f.Category)...)
-		where = append(where, "id IN (SELECT flow_id FROM flow_categories WHERE category IN ("+placeholders(len(keys))+") OR (category >= ? AND category < ?))")
-		for _, k := range keys {
-			args = append(args, k)
-		}
-		args = append(args, f.Category+".", f.Category+"/")
+		cond, cargs := categoryCondition("category", f.Category)
+		where = append(where, "id IN (SELECT flow_id FROM flow_categories WHERE "+cond+")")
+		args = append(args, cargs...)
 	}
 	query := `SELECT ` + flowCols + ` FROM flows`
 	if len(where) > 0 {
@@ -134,6 +131,32 @@ func (s *DB) ListFlows(ctx context.Context, f store.FlowFilter) ([]inventory.Flo
 	}
 	query += " ORDER BY id"
 	return list(ctx, s.db, scanFlow, s.q(query), args...)
+}
+
+// categoryCondition matches a category column against key in the taxonomy's
+// sense: the key itself and its ancestors by equality, its descendants by a
+// byte range ("k." ≤ c < "k/"), which an index serves.
+func categoryCondition(col, key string) (string, []any) {
+	keys := append([]string{key}, taxonomy.Ancestors(key)...)
+	args := make([]any, 0, len(keys)+2)
+	for _, k := range keys {
+		args = append(args, k)
+	}
+	args = append(args, key+".", key+"/")
+	return "(" + col + " IN (" + placeholders(len(keys)) + ") OR (" + col + " >= ? AND " + col + " < ?))", args
+}
+
+// FlowMatches reads the flows carrying a category, with their vendors.
+func (s *DB) FlowMatches(ctx context.Context, category string) ([]store.FlowMatch, error) {
+	cond, args := categoryCondition("fc.category", category)
+	return list(ctx, s.db, func(r scanner) (store.FlowMatch, error) {
+		var m store.FlowMatch
+		err := r.Scan(&m.Flow, &m.System, &m.Vendor, &m.Category, &m.VendorName, &m.VendorStatus, &m.VendorCategory)
+		return m, err
+	}, s.q(`SELECT fc.flow_id, fc.system_id, fc.vendor_id, fc.category, v.name, v.status, v.category
+		FROM flow_categories fc
+		JOIN vendors v ON v.id = fc.vendor_id
+		WHERE `+cond), args...)
 }
 
 // SubprocessorLinks returns every vendor → subprocessors link.

@@ -40,6 +40,8 @@ type Dialect struct {
 	SnapshotTx sql.TxOptions
 	// Like is the case-insensitive LIKE operator.
 	Like string
+	// Analyze refreshes the query planner's statistics after a large write.
+	Analyze string
 }
 
 // DB is a store.Store on a database/sql handle.

@@ -273,9 +273,15 @@ func testUpdate(t *testing.T, open Opener) {
 	fi := slices.IndexFunc(inv.Flows, func(f inventory.Flow) bool { return f.ID == "platform-dashboard.mixpanel" })
 	inv.Flows[fi].Categories = []string{"user.unique_id.pseudonymous"}
 	inv.Flows[fi].LastSeen = nil
+	si := slices.IndexFunc(inv.Flows, func(f inventory.Flow) bool { return f.ID == "api.sentry" })
+	inv.Flows[si].Vendor = "stripe" // the flow moves to another vendor
 	plan := apply(t, s, inv, false)
-	if c, u, d := plan.Counts(); c != 0 || u != 3 || d != 0 {
-		t.Fatalf("plan = %d/%d/%d, want 3 updates", c, u, d)
+	if c, u, d := plan.Counts(); c != 0 || u != 4 || d != 0 {
+		t.Fatalf("plan = %d/%d/%d, want 4 updates", c, u, d)
+	}
+	matches, err := s.FlowMatches(ctx, "user.device")
+	if err != nil || len(matches) != 1 || matches[0].Flow != "api.sentry" || matches[0].Vendor != "stripe" || matches[0].VendorName != "Stripe" {
+		t.Fatalf("FlowMatches after the flow moved to stripe = %+v, %v", matches, err)
 	}
 	snap := snapshot(t, s)
 	mustEqual(t, "after update", stripMeta(snap.Inventory), inv)
@@ -401,6 +407,32 @@ func testCategoryHierarchy(t *testing.T, open Opener) {
 			t.Fatal(err)
 		}
 		mustEqual(t, "flows carrying "+tt.category, flowIDs(got), tt.want)
+		// FlowMatches agrees with ListFlows, row by matching category.
+		matches, err := s.FlowMatches(ctx, tt.category)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var fromMatches []string
+		for _, m := range matches {
+			if !slices.Contains(fromMatches, m.Flow) {
+				fromMatches = append(fromMatches, m.Flow)
+			}
+		}
+		slices.Sort(fromMatches)
+		mustEqual(t, "FlowMatches of "+tt.category, fromMatches, tt.want)
+	}
+	matches, err := s.FlowMatches(ctx, "user.contact.email")
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.SortFunc(matches, func(a, b store.FlowMatch) int { return strings.Compare(a.Flow+a.Category, b.Flow+b.Category) })
+	mustEqual(t, "FlowMatches rows", matches, []store.FlowMatch{
+		{Flow: "api.stripe", System: "api", Vendor: "stripe", Category: "user.contact", VendorName: "Stripe", VendorStatus: "proposed", VendorCategory: "payments"},
+		{Flow: "platform-dashboard.mixpanel", System: "platform-dashboard", Vendor: "mixpanel", Category: "user.contact.email", VendorName: "Mixpanel", VendorStatus: "active", VendorCategory: "analytics"},
+	})
+	matches, _ = s.FlowMatches(ctx, "user")
+	if len(matches) != 9 {
+		t.Errorf("FlowMatches(user) = %d rows, want one per declared user.* category (9)", len(matches))
 	}
 }
 

@@ -70,9 +70,15 @@ CREATE INDEX flows_vendor ON flows (vendor_id);
 CREATE INDEX flows_system ON flows (system_id);
 
 -- One row per (flow, category): the index behind "who has this data?".
+-- It is derived from flows.categories and written by the store in the same
+-- transaction as the flow, so it carries no foreign keys (a bulk load would
+-- pay a trigger per row) and repeats the flow's system and vendor, so that
+-- the covering index answers a category query without reading flows.
 CREATE TABLE flow_categories (
-    flow_id  TEXT NOT NULL REFERENCES flows (id) ON DELETE CASCADE,
-    category TEXT NOT NULL,
+    flow_id   TEXT NOT NULL,
+    category  TEXT NOT NULL,
+    system_id TEXT NOT NULL,
+    vendor_id TEXT NOT NULL,
     PRIMARY KEY (flow_id, category)
 );
-CREATE INDEX flow_categories_category ON flow_categories (category, flow_id);
+CREATE INDEX flow_categories_category ON flow_categories (category, flow_id, system_id, vendor_id);
