@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/weaklink/weaklink/internal/inventory"
+	"github.com/weaklink/weaklink/internal/service"
 )
 
 type planOutput struct {
@@ -20,7 +22,30 @@ type planOutput struct {
 	Changes []inventory.Change `json:"changes"`
 }
 
+// edit makes the RunE of a command that changes the inventory: it opens the
+// service, runs fn and prints the plan fn applied.
+func (a *app) edit(format *string, fn func(ctx context.Context, svc *service.Service, cmd *cobra.Command, args []string) (inventory.Plan, error)) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		svc, err := a.service(cmd.Context())
+		if err != nil {
+			return err
+		}
+		plan, err := fn(cmd.Context(), svc, cmd, args)
+		if err != nil {
+			return err
+		}
+		return a.printPlan(*format, plan, false)
+	}
+}
+
+// planLines caps the object lines of a text plan unless --full-plan is given.
+const planLines = 500
+
 func (a *app) printPlan(format string, plan inventory.Plan, dryRun bool) error {
+	return a.printPlanLimit(format, plan, dryRun, planLines)
+}
+
+func (a *app) printPlanLimit(format string, plan inventory.Plan, dryRun bool, limit int) error {
 	applied := !dryRun && !plan.Empty()
 	if format == formatJSON {
 		c, u, d := plan.Counts()
@@ -30,7 +55,7 @@ func (a *app) printPlan(format string, plan inventory.Plan, dryRun bool) error {
 		}
 		return writeJSON(a.out, planOutput{DryRun: dryRun, Applied: applied, Create: c, Update: u, Delete: d, Changes: changes})
 	}
-	if err := plan.WriteText(a.out, 0); err != nil {
+	if err := plan.WriteText(a.out, limit); err != nil {
 		return err
 	}
 	switch {
@@ -44,7 +69,7 @@ func (a *app) printPlan(format string, plan inventory.Plan, dryRun bool) error {
 
 func (a *app) applyCmd() *cobra.Command {
 	var files []string
-	var dryRun, prune bool
+	var dryRun, prune, fullPlan bool
 	var format string
 	cmd := &cobra.Command{
 		Use:   "apply -f FILE_OR_DIR [-f …]",
@@ -76,9 +101,14 @@ is written. Without --prune, stored objects missing from the files are kept.`,
 					return err
 				}
 			}
-			return a.printPlan(format, plan, dryRun)
+			limit := planLines
+			if fullPlan {
+				limit = 0
+			}
+			return a.printPlanLimit(format, plan, dryRun, limit)
 		},
 	}
+	cmd.Flags().BoolVar(&fullPlan, "full-plan", false, fmt.Sprintf("print every change (the text plan stops after %d)", planLines))
 	cmd.Flags().StringArrayVarP(&files, "file", "f", nil, "inventory file or directory (repeatable)")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "validate and print the plan without writing")
 	cmd.Flags().BoolVar(&prune, "prune", false, "delete stored objects that the files do not contain")

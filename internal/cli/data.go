@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -46,14 +47,17 @@ system → vendor → subprocessor the data takes.`,
 				if !h.Direct {
 					how = "subprocessor"
 				}
+				// One line per route; several flows may share a route.
 				const maxPaths = 3
-				var paths []string
-				for i, p := range h.Paths {
-					if i == maxPaths {
-						paths = append(paths, fmt.Sprintf("(+%d more)", len(h.Paths)-maxPaths))
-						break
+				var routes []string
+				for _, p := range h.Paths {
+					if r := p.System + " → " + strings.Join(p.Chain, " → "); !slices.Contains(routes, r) {
+						routes = append(routes, r)
 					}
-					paths = append(paths, p.System+" → "+strings.Join(p.Chain, " → "))
+				}
+				paths := routes
+				if len(routes) > maxPaths {
+					paths = append(slices.Clone(routes[:maxPaths]), fmt.Sprintf("(+%d more)", len(routes)-maxPaths))
 				}
 				rows = append(rows, []string{h.Vendor, h.Status, how, strings.Join(h.Categories, " "), strings.Join(paths, "; ")})
 			}

@@ -1,11 +1,13 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/weaklink/weaklink/internal/inventory"
+	"github.com/weaklink/weaklink/internal/service"
 	"github.com/weaklink/weaklink/internal/store"
 )
 
@@ -101,17 +103,9 @@ flows that declared all of user.contact.`,
 		Short:   "Declare a flow",
 		Example: `  weaklink flows add --system platform-dashboard --vendor mixpanel --category user.contact.email --category user.name --purpose analytics`,
 		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			svc, err := a.service(cmd.Context())
-			if err != nil {
-				return err
-			}
-			plan, err := svc.AddFlow(cmd.Context(), nf)
-			if err != nil {
-				return err
-			}
-			return a.printPlan(addFormat, plan, false)
-		},
+		RunE: a.edit(&addFormat, func(ctx context.Context, svc *service.Service, cmd *cobra.Command, args []string) (inventory.Plan, error) {
+			return svc.AddFlow(ctx, nf)
+		}),
 	}
 	add.Flags().StringVar(&nf.ID, "id", "", "flow id (default SYSTEM.VENDOR)")
 	add.Flags().StringVar(&nf.System, "system", "", "sending system id (required)")
@@ -129,17 +123,9 @@ flows that declared all of user.contact.`,
 		Use:   "rm ID",
 		Short: "Remove a flow",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			svc, err := a.service(cmd.Context())
-			if err != nil {
-				return err
-			}
-			plan, err := svc.RemoveFlow(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			return a.printPlan(rmFormat, plan, false)
-		},
+		RunE: a.edit(&rmFormat, func(ctx context.Context, svc *service.Service, cmd *cobra.Command, args []string) (inventory.Plan, error) {
+			return svc.RemoveFlow(ctx, args[0])
+		}),
 	}
 	formatFlag(rm, &rmFormat)
 

@@ -1,10 +1,12 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/spf13/cobra"
 	"github.com/weaklink/weaklink/internal/inventory"
+	"github.com/weaklink/weaklink/internal/service"
 	"github.com/weaklink/weaklink/internal/store"
 )
 
@@ -110,19 +112,11 @@ func (a *app) systemsCmd() *cobra.Command {
 		Use:   "add ID",
 		Short: "Add a system",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
+		RunE: a.edit(&addFormat, func(ctx context.Context, svc *service.Service, cmd *cobra.Command, args []string) (inventory.Plan, error) {
 			s := inventory.System{ID: args[0]}
 			addFlags.applyTo(cmd, &s)
-			svc, err := a.service(cmd.Context())
-			if err != nil {
-				return err
-			}
-			plan, err := svc.AddSystem(cmd.Context(), s)
-			if err != nil {
-				return err
-			}
-			return a.printPlan(addFormat, plan, false)
-		},
+			return svc.AddSystem(ctx, s)
+		}),
 	}
 	addFlags.register(add)
 	formatFlag(add, &addFormat)
@@ -133,20 +127,12 @@ func (a *app) systemsCmd() *cobra.Command {
 		Use:   "set ID",
 		Short: "Change a system's fields",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			svc, err := a.service(cmd.Context())
-			if err != nil {
-				return err
-			}
-			plan, err := svc.UpdateSystem(cmd.Context(), args[0], func(s *inventory.System) error {
+		RunE: a.edit(&setFormat, func(ctx context.Context, svc *service.Service, cmd *cobra.Command, args []string) (inventory.Plan, error) {
+			return svc.UpdateSystem(ctx, args[0], func(s *inventory.System) error {
 				setFlags.applyTo(cmd, s)
 				return nil
 			})
-			if err != nil {
-				return err
-			}
-			return a.printPlan(setFormat, plan, false)
-		},
+		}),
 	}
 	setFlags.register(set)
 	formatFlag(set, &setFormat)
@@ -157,17 +143,9 @@ func (a *app) systemsCmd() *cobra.Command {
 		Use:   "rm ID",
 		Short: "Remove a system (refused while it has flows, unless --cascade)",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			svc, err := a.service(cmd.Context())
-			if err != nil {
-				return err
-			}
-			plan, err := svc.RemoveSystem(cmd.Context(), args[0], cascade)
-			if err != nil {
-				return err
-			}
-			return a.printPlan(rmFormat, plan, false)
-		},
+		RunE: a.edit(&rmFormat, func(ctx context.Context, svc *service.Service, cmd *cobra.Command, args []string) (inventory.Plan, error) {
+			return svc.RemoveSystem(ctx, args[0], cascade)
+		}),
 	}
 	rm.Flags().BoolVar(&cascade, "cascade", false, "also remove the system's flows")
 	formatFlag(rm, &rmFormat)

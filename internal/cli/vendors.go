@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"sort"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/weaklink/weaklink/internal/inventory"
+	"github.com/weaklink/weaklink/internal/service"
 	"github.com/weaklink/weaklink/internal/store"
 )
 
@@ -152,7 +154,7 @@ func (a *app) vendorsCmd() *cobra.Command {
 		Example: `  weaklink vendors add mixpanel --catalog mixpanel --status active --owner growth
   weaklink vendors add acme-payroll --name "Acme Payroll" --category other --domain acmepayroll.example`,
 		Args: cobra.MaximumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
+		RunE: a.edit(&addFormat, func(ctx context.Context, svc *service.Service, cmd *cobra.Command, args []string) (inventory.Plan, error) {
 			v := inventory.Vendor{}
 			addFlags.applyTo(cmd, &v)
 			switch {
@@ -161,18 +163,10 @@ func (a *app) vendorsCmd() *cobra.Command {
 			case v.Catalog != "":
 				v.ID = v.Catalog
 			default:
-				return usageError{fmt.Errorf("vendors add needs an ID or --catalog")}
+				return inventory.Plan{}, usageError{fmt.Errorf("vendors add needs an ID or --catalog")}
 			}
-			svc, err := a.service(cmd.Context())
-			if err != nil {
-				return err
-			}
-			plan, err := svc.AddVendor(cmd.Context(), v)
-			if err != nil {
-				return err
-			}
-			return a.printPlan(addFormat, plan, false)
-		},
+			return svc.AddVendor(ctx, v)
+		}),
 	}
 	addFlags.register(add)
 	formatFlag(add, &addFormat)
@@ -184,20 +178,12 @@ func (a *app) vendorsCmd() *cobra.Command {
 		Short:   "Change a vendor's fields",
 		Example: `  weaklink vendors set mixpanel --status offboarding --add-tag incident-2025-11`,
 		Args:    cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			svc, err := a.service(cmd.Context())
-			if err != nil {
-				return err
-			}
-			plan, err := svc.UpdateVendor(cmd.Context(), args[0], func(v *inventory.Vendor) error {
+		RunE: a.edit(&setFormat, func(ctx context.Context, svc *service.Service, cmd *cobra.Command, args []string) (inventory.Plan, error) {
+			return svc.UpdateVendor(ctx, args[0], func(v *inventory.Vendor) error {
 				setFlags.applyTo(cmd, v)
 				return nil
 			})
-			if err != nil {
-				return err
-			}
-			return a.printPlan(setFormat, plan, false)
-		},
+		}),
 	}
 	setFlags.register(set)
 	formatFlag(set, &setFormat)
@@ -208,17 +194,9 @@ func (a *app) vendorsCmd() *cobra.Command {
 		Use:   "rm ID",
 		Short: "Remove a vendor (refused while flows or subprocessor links use it, unless --cascade)",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			svc, err := a.service(cmd.Context())
-			if err != nil {
-				return err
-			}
-			plan, err := svc.RemoveVendor(cmd.Context(), args[0], cascade)
-			if err != nil {
-				return err
-			}
-			return a.printPlan(rmFormat, plan, false)
-		},
+		RunE: a.edit(&rmFormat, func(ctx context.Context, svc *service.Service, cmd *cobra.Command, args []string) (inventory.Plan, error) {
+			return svc.RemoveVendor(ctx, args[0], cascade)
+		}),
 	}
 	rm.Flags().BoolVar(&cascade, "cascade", false, "also remove the vendor's flows and subprocessor links to it")
 	formatFlag(rm, &rmFormat)

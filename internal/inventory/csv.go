@@ -530,23 +530,8 @@ func (im *vendorCSVImport) row(rec []string, line, row1 int) (Vendor, bool) {
 		}
 	}
 
-	if e := entry; matched {
-		v.Catalog = e.ID
-		if v.Name == "" {
-			v.Name = e.Name
-		}
-		if v.LegalEntity == "" {
-			v.LegalEntity = e.LegalEntity
-		}
-		if v.Category == "" {
-			v.Category = e.Category
-		}
-		if v.Website == "" {
-			v.Website = e.Website
-		}
-		if len(v.Domains) == 0 {
-			v.Domains = append([]string(nil), e.Domains...)
-		}
+	if matched {
+		FillFromCatalog(&v, entry)
 	}
 	if _, hasDomains := im.col["domains"]; !hasDomains && len(v.Domains) == 0 && websiteHost != "" {
 		v.Domains = []string{websiteHost}

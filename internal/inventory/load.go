@@ -262,36 +262,20 @@ func (d *decoder) document(n *yaml.Node) {
 				d.fail(v, "", "version", fmt.Sprintf("unsupported version %q (this weaklink reads version 1)", v.Value))
 			}
 		case "vendors":
-			eachItem(d, v, "vendors", func(item *yaml.Node, label string) {
-				var x Vendor
-				if src, ok := d.object(item, label, &x); ok {
-					d.doc.Vendors = append(d.doc.Vendors, x)
-					d.doc.VendorSrc = append(d.doc.VendorSrc, src)
-				}
-			})
+			decodeList(d, v, "vendors", &d.doc.Vendors, &d.doc.VendorSrc)
 		case "systems":
-			eachItem(d, v, "systems", func(item *yaml.Node, label string) {
-				var x System
-				if src, ok := d.object(item, label, &x); ok {
-					d.doc.Systems = append(d.doc.Systems, x)
-					d.doc.SystemSrc = append(d.doc.SystemSrc, src)
-				}
-			})
+			decodeList(d, v, "systems", &d.doc.Systems, &d.doc.SystemSrc)
 		case "flows":
-			eachItem(d, v, "flows", func(item *yaml.Node, label string) {
-				var x Flow
-				if src, ok := d.object(item, label, &x); ok {
-					d.doc.Flows = append(d.doc.Flows, x)
-					d.doc.FlowSrc = append(d.doc.FlowSrc, src)
-				}
-			})
+			decodeList(d, v, "flows", &d.doc.Flows, &d.doc.FlowSrc)
 		default:
 			d.fail(k, "", k.Value, "unknown top-level key"+textutil.DidYouMean(k.Value, topLevel)+"; expected version, vendors, systems or flows")
 		}
 	}
 }
 
-func eachItem(d *decoder, list *yaml.Node, name string, fn func(item *yaml.Node, label string)) {
+// decodeList decodes a list of objects, appending each valid one and its
+// source; invalid ones are reported.
+func decodeList[T any](d *decoder, list *yaml.Node, name string, objs *[]T, srcs *[]Source) {
 	if list.Kind == yaml.ScalarNode && list.Tag == "!!null" {
 		return
 	}
@@ -300,7 +284,11 @@ func eachItem(d *decoder, list *yaml.Node, name string, fn func(item *yaml.Node,
 		return
 	}
 	for i, item := range list.Content {
-		fn(item, fmt.Sprintf("%s[%d]", name, i))
+		var x T
+		if src, ok := d.object(item, fmt.Sprintf("%s[%d]", name, i), &x); ok {
+			*objs = append(*objs, x)
+			*srcs = append(*srcs, src)
+		}
 	}
 }
 

@@ -106,76 +106,56 @@ func (p Plan) WriteText(w io.Writer, limit int) error {
 // store can apply with referential integrity: flow deletes, vendor and system
 // creates and updates, flow creates and updates, system and vendor deletes.
 func Diff(current, desired Inventory, prune bool) Plan {
-	var flowDel, vsUpsert, flowUpsert, vsDel []Change
+	vendorUp, vendorDel := diffKind(KindVendor, current.Vendors, desired.Vendors, prune,
+		func(v *Vendor) (string, *Meta) { return v.ID, &v.Meta }, func(c *Change, v *Vendor) { c.Vendor = v })
+	systemUp, systemDel := diffKind(KindSystem, current.Systems, desired.Systems, prune,
+		func(s *System) (string, *Meta) { return s.ID, &s.Meta }, func(c *Change, s *System) { c.System = s })
+	flowUp, flowDel := diffKind(KindFlow, current.Flows, desired.Flows, prune,
+		func(f *Flow) (string, *Meta) { return f.ID, &f.Meta }, func(c *Change, f *Flow) { c.Flow = f })
+	return Plan{Changes: slices.Concat(flowDel, vendorUp, systemUp, flowUp, systemDel, vendorDel)}
+}
 
-	curV := indexBy(current.Vendors, func(v Vendor) string { return v.ID })
-	for i := range desired.Vendors {
-		d := desired.Vendors[i]
-		if c, ok := curV[d.ID]; ok {
-			if fields := diffFields(c, d); len(fields) > 0 {
-				d.Meta = c.Meta
-				vsUpsert = append(vsUpsert, Change{Op: OpUpdate, Kind: KindVendor, ID: d.ID, Revision: c.Revision, Fields: fields, Vendor: &d})
-			}
-		} else {
-			vsUpsert = append(vsUpsert, Change{Op: OpCreate, Kind: KindVendor, ID: d.ID, Vendor: &d})
-		}
+// diffKind compares the objects of one kind: creates and updates for every
+// desired object that is new or differs, and with prune, deletes for stored
+// objects that are not desired. key returns an object's id and metadata;
+// attach puts the object on its change.
+func diffKind[T any](kind Kind, current, desired []T, prune bool, key func(*T) (string, *Meta), attach func(*Change, *T)) (upserts, deletes []Change) {
+	stored := make(map[string]*T, len(current))
+	for i := range current {
+		id, _ := key(&current[i])
+		stored[id] = &current[i]
 	}
-	curS := indexBy(current.Systems, func(s System) string { return s.ID })
-	for i := range desired.Systems {
-		d := desired.Systems[i]
-		if c, ok := curS[d.ID]; ok {
-			if fields := diffFields(c, d); len(fields) > 0 {
-				d.Meta = c.Meta
-				vsUpsert = append(vsUpsert, Change{Op: OpUpdate, Kind: KindSystem, ID: d.ID, Revision: c.Revision, Fields: fields, System: &d})
-			}
-		} else {
-			vsUpsert = append(vsUpsert, Change{Op: OpCreate, Kind: KindSystem, ID: d.ID, System: &d})
+	wanted := make(map[string]bool, len(desired))
+	for i := range desired {
+		d := desired[i]
+		id, meta := key(&d)
+		wanted[id] = true
+		c, ok := stored[id]
+		if !ok {
+			ch := Change{Op: OpCreate, Kind: kind, ID: id}
+			attach(&ch, &d)
+			upserts = append(upserts, ch)
+			continue
 		}
-	}
-	curF := indexBy(current.Flows, func(f Flow) string { return f.ID })
-	for i := range desired.Flows {
-		d := desired.Flows[i]
-		if c, ok := curF[d.ID]; ok {
-			if fields := diffFields(c, d); len(fields) > 0 {
-				d.Meta = c.Meta
-				flowUpsert = append(flowUpsert, Change{Op: OpUpdate, Kind: KindFlow, ID: d.ID, Revision: c.Revision, Fields: fields, Flow: &d})
-			}
-		} else {
-			flowUpsert = append(flowUpsert, Change{Op: OpCreate, Kind: KindFlow, ID: d.ID, Flow: &d})
+		if fields := diffFields(*c, d); len(fields) > 0 {
+			_, old := key(c)
+			*meta = *old
+			ch := Change{Op: OpUpdate, Kind: kind, ID: id, Revision: old.Revision, Fields: fields}
+			attach(&ch, &d)
+			upserts = append(upserts, ch)
 		}
 	}
 	if prune {
-		want := map[string]bool{}
-		for _, f := range desired.Flows {
-			want[f.ID] = true
-		}
-		for i := range current.Flows {
-			if c := current.Flows[i]; !want[c.ID] {
-				flowDel = append(flowDel, Change{Op: OpDelete, Kind: KindFlow, ID: c.ID, Revision: c.Revision, Flow: &c})
-			}
-		}
-		want = map[string]bool{}
-		for _, s := range desired.Systems {
-			want[s.ID] = true
-		}
-		for i := range current.Systems {
-			if c := current.Systems[i]; !want[c.ID] {
-				vsDel = append(vsDel, Change{Op: OpDelete, Kind: KindSystem, ID: c.ID, Revision: c.Revision, System: &c})
-			}
-		}
-		want = map[string]bool{}
-		for _, v := range desired.Vendors {
-			want[v.ID] = true
-		}
-		for i := range current.Vendors {
-			if c := current.Vendors[i]; !want[c.ID] {
-				vsDel = append(vsDel, Change{Op: OpDelete, Kind: KindVendor, ID: c.ID, Revision: c.Revision, Vendor: &c})
+		for i := range current {
+			c := current[i]
+			if id, meta := key(&c); !wanted[id] {
+				ch := Change{Op: OpDelete, Kind: kind, ID: id, Revision: meta.Revision}
+				attach(&ch, &c)
+				deletes = append(deletes, ch)
 			}
 		}
 	}
-	var p Plan
-	p.Changes = slices.Concat(flowDel, vsUpsert, flowUpsert, vsDel)
-	return p
+	return upserts, deletes
 }
 
 // Result returns the inventory after applying the plan to current.

@@ -18,13 +18,16 @@ func TestConformance(t *testing.T) {
 	var mu sync.Mutex
 	urls := map[string]string{}
 	storetest.Run(t, func(t *testing.T, now func() time.Time) store.Store {
-		mu.Lock()
-		u, ok := urls[t.Name()]
-		if !ok {
-			u = pgtest.URL(t)
-			urls[t.Name()] = u
-		}
-		mu.Unlock()
+		// One schema per test; the lock is released even when URL fails the test.
+		u := func() string {
+			mu.Lock()
+			defer mu.Unlock()
+			if u, ok := urls[t.Name()]; ok {
+				return u
+			}
+			urls[t.Name()] = pgtest.URL(t)
+			return urls[t.Name()]
+		}()
 		s, err := postgres.Open(context.Background(), u, now)
 		if err != nil {
 			t.Fatalf("open: %v", err)

@@ -18,13 +18,15 @@ func TestConformance(t *testing.T) {
 	var mu sync.Mutex
 	dirs := map[string]string{}
 	storetest.Run(t, func(t *testing.T, now func() time.Time) store.Store {
-		mu.Lock()
-		d, ok := dirs[t.Name()]
-		if !ok {
-			d = t.TempDir()
-			dirs[t.Name()] = d
-		}
-		mu.Unlock()
+		d := func() string {
+			mu.Lock()
+			defer mu.Unlock()
+			if d, ok := dirs[t.Name()]; ok {
+				return d
+			}
+			dirs[t.Name()] = t.TempDir()
+			return dirs[t.Name()]
+		}()
 		s, err := sqlite.Open(context.Background(), filepath.Join(d, "weaklink.db"), now)
 		if err != nil {
 			t.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/weaklink/weaklink/internal/inventory"
@@ -83,9 +84,7 @@ func (s *DB) Apply(ctx context.Context, base int64, plan inventory.Plan) error {
 
 		// 3. subprocessor links of created and updated vendors
 		var linkRows [][]any
-		var relinked []string
-		for _, v := range append(vendorCreate, vendorUpdate...) {
-			relinked = append(relinked, v.ID)
+		for _, v := range slices.Concat(vendorCreate, vendorUpdate) {
 			for _, sp := range v.Subprocessors {
 				linkRows = append(linkRows, []any{v.ID, sp})
 			}
