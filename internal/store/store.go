@@ -9,6 +9,7 @@ package store
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/weaklink/weaklink/internal/inventory"
 )
@@ -81,6 +82,87 @@ type Store interface {
 	// with the receiving vendor's summary: the narrow read behind "who has
 	// this data?". Rows come in no particular order.
 	FlowMatches(ctx context.Context, category string) ([]FlowMatch, error)
+
+	// BlockVendor turns the kill switch on for a vendor: gateways stop
+	// forwarding to it. Blocking a blocked vendor updates the reason.
+	// ErrNotFound if the vendor is not in the inventory.
+	BlockVendor(ctx context.Context, b Block) error
+	// UnblockVendor turns it off; ErrNotFound if the vendor was not blocked.
+	UnblockVendor(ctx context.Context, vendor string) error
+	// Gates reads, for each vendor id, whether it exists, its status and its
+	// block: what a gateway polls every second.
+	Gates(ctx context.Context, vendors []string) (map[string]Gate, error)
+
+	// RecordLedger adds what gateways forwarded, in one transaction: entries
+	// are merged into existing rows (earliest first_seen, latest last_seen,
+	// messages added) and action counts are added.
+	RecordLedger(ctx context.Context, entries []LedgerEntry, actions []ActionCount) error
+	// LedgerSummary aggregates the ledger of one vendor.
+	LedgerSummary(ctx context.Context, vendor string) (LedgerSummary, error)
+	// ScanLedger streams the ledger rows matching f, in (vendor, subject,
+	// category) order, without holding them in memory.
+	ScanLedger(ctx context.Context, f LedgerFilter, fn func(LedgerEntry) error) error
+}
+
+// Block is a vendor's kill switch.
+type Block struct {
+	Vendor    string    `json:"vendor"`
+	Reason    string    `json:"reason,omitempty"`
+	BlockedBy string    `json:"blocked_by,omitempty"`
+	BlockedAt time.Time `json:"blocked_at"`
+}
+
+// Gate is what a gateway needs to know to forward to a vendor.
+type Gate struct {
+	Exists bool
+	Status string
+	Block  *Block // nil when not blocked
+}
+
+// LedgerEntry is one vendor having received one category of data about one
+// subject.
+type LedgerEntry struct {
+	Vendor    string    `json:"vendor"`
+	Subject   string    `json:"subject"`
+	Category  string    `json:"category"`
+	FirstSeen time.Time `json:"first_seen"`
+	LastSeen  time.Time `json:"last_seen"`
+	Messages  int64     `json:"messages"`
+}
+
+// ActionCount counts fields the gateway dropped, hashed, redacted,
+// generalized or blocked, per category.
+type ActionCount struct {
+	Vendor   string `json:"vendor"`
+	Action   string `json:"action"`
+	Category string `json:"category"`
+	Count    int64  `json:"count"`
+}
+
+// LedgerFilter selects ledger rows. Empty fields match everything; a row
+// matches a time window when it was seen within it (first_seen ≤ To and
+// last_seen ≥ From).
+type LedgerFilter struct {
+	Vendor   string
+	Category string // with its descendants and ancestors, as FlowFilter
+	From, To time.Time
+}
+
+// LedgerSummary is what one vendor received, by category.
+type LedgerSummary struct {
+	Vendor     string            `json:"vendor"`
+	Subjects   int64             `json:"subjects"`
+	Categories []CategorySummary `json:"categories"`
+	Actions    []ActionCount     `json:"actions"`
+}
+
+// CategorySummary is one category a vendor received.
+type CategorySummary struct {
+	Category  string    `json:"category"`
+	Subjects  int64     `json:"subjects"`
+	Messages  int64     `json:"messages"`
+	FirstSeen time.Time `json:"first_seen"`
+	LastSeen  time.Time `json:"last_seen"`
 }
 
 // FlowMatch is a flow that carries a category, and the vendor receiving it.

@@ -36,6 +36,8 @@ func Dialect() sqlstore.Dialect {
 		SnapshotTx:     sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true},
 		Like:           "ILIKE",
 		Analyze:        "ANALYZE vendors, vendor_subprocessors, systems, flows, flow_categories",
+		Greatest:       "GREATEST",
+		Least:          "LEAST",
 	}
 }
 

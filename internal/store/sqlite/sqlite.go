@@ -36,6 +36,8 @@ func Dialect() sqlstore.Dialect {
 		SnapshotTx: sql.TxOptions{ReadOnly: true},
 		Like:       "LIKE",
 		Analyze:    "PRAGMA optimize",
+		Greatest:   "max",
+		Least:      "min",
 	}
 }
 

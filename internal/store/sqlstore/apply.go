@@ -196,7 +196,10 @@ func (w *writer) chunk(cols int) int { return max(1, min(500, w.s.d.MaxParams/co
 
 // insert adds rows with multi-row INSERT statements. Full-size batches share
 // one prepared statement, so the database parses and plans it once.
-func (w *writer) insert(table, cols string, rows [][]any) {
+func (w *writer) insert(table, cols string, rows [][]any) { w.insertSuffix(table, cols, rows, "") }
+
+// insertSuffix is insert with a clause after the VALUES (ON CONFLICT …).
+func (w *writer) insertSuffix(table, cols string, rows [][]any, suffix string) {
 	if w.err != nil || len(rows) == 0 {
 		return
 	}
@@ -204,7 +207,7 @@ func (w *writer) insert(table, cols string, rows [][]any) {
 	size := w.chunk(ncol)
 	statement := func(n int) string {
 		row := "(" + placeholders(ncol) + ")"
-		return w.s.q("INSERT INTO " + table + " (" + cols + ") VALUES " + strings.TrimSuffix(strings.Repeat(row+", ", n), ", "))
+		return w.s.q("INSERT INTO " + table + " (" + cols + ") VALUES " + strings.TrimSuffix(strings.Repeat(row+", ", n), ", ") + suffix)
 	}
 	var full *sql.Stmt
 	if len(rows) >= size {

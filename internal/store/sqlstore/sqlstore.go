@@ -42,6 +42,8 @@ type Dialect struct {
 	Like string
 	// Analyze refreshes the query planner's statistics after a large write.
 	Analyze string
+	// Greatest and Least are the two-argument maximum and minimum functions.
+	Greatest, Least string
 }
 
 // DB is a store.Store on a database/sql handle.

@@ -59,6 +59,9 @@ func Run(t *testing.T, open Opener) {
 		{"NotFound", testNotFound},
 		{"ConcurrentWriters", testConcurrentWriters},
 		{"LargePlan", testLargePlan},
+		{"Blocks", testBlocks},
+		{"Ledger", testLedger},
+		{"LedgerConcurrent", testLedgerConcurrent},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open) })
@@ -654,4 +657,167 @@ func flowIDs(fs []inventory.Flow) []string {
 		out = append(out, f.ID)
 	}
 	return out
+}
+
+func testBlocks(t *testing.T, open Opener) {
+	s := open(t, nil)
+	apply(t, s, fixture(), false)
+	at := time.Date(2025, 11, 25, 18, 0, 0, 0, time.UTC)
+	if err := s.BlockVendor(ctx, store.Block{Vendor: "mixpanel", Reason: "breach", BlockedBy: "alice", BlockedAt: at}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.BlockVendor(ctx, store.Block{Vendor: "ghost", BlockedAt: at}); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("block of an unknown vendor = %v", err)
+	}
+	gates, err := s.Gates(ctx, []string{"mixpanel", "stripe", "ghost"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g := gates["mixpanel"]; !g.Exists || g.Status != "active" || g.Block == nil || g.Block.Reason != "breach" || g.Block.BlockedBy != "alice" || !g.Block.BlockedAt.Equal(at) {
+		t.Errorf("mixpanel gate = %+v (block %+v)", g, g.Block)
+	}
+	if g := gates["stripe"]; !g.Exists || g.Status != "proposed" || g.Block != nil {
+		t.Errorf("stripe gate = %+v", g)
+	}
+	if g, ok := gates["ghost"]; !ok || g.Exists {
+		t.Errorf("ghost gate = %+v, %v", g, ok)
+	}
+	// Re-blocking updates the reason; an apply of the inventory leaves the block alone.
+	if err := s.BlockVendor(ctx, store.Block{Vendor: "mixpanel", Reason: "still investigating", BlockedAt: at}); err != nil {
+		t.Fatal(err)
+	}
+	apply(t, s, fixture(), true)
+	gates, _ = s.Gates(ctx, []string{"mixpanel"})
+	if b := gates["mixpanel"].Block; b == nil || b.Reason != "still investigating" {
+		t.Errorf("block after re-block and apply = %+v", b)
+	}
+	if err := s.UnblockVendor(ctx, "mixpanel"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.UnblockVendor(ctx, "mixpanel"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("second unblock = %v", err)
+	}
+	gates, _ = s.Gates(ctx, []string{"mixpanel"})
+	if gates["mixpanel"].Block != nil {
+		t.Error("still blocked after unblock")
+	}
+}
+
+func testLedger(t *testing.T, open Opener) {
+	s := open(t, nil)
+	t0 := time.Date(2025, 11, 1, 10, 0, 0, 0, time.UTC)
+	h := func(n int) time.Time { return t0.Add(time.Duration(n) * time.Hour) }
+	batch1 := []store.LedgerEntry{
+		{Vendor: "mixpanel", Subject: "s1", Category: "user.unique_id.pseudonymous", FirstSeen: h(0), LastSeen: h(1), Messages: 3},
+		{Vendor: "mixpanel", Subject: "s1", Category: "user.location.imprecise", FirstSeen: h(0), LastSeen: h(0), Messages: 1},
+		{Vendor: "mixpanel", Subject: "s2", Category: "user.unique_id.pseudonymous", FirstSeen: h(2), LastSeen: h(2), Messages: 1},
+		// the same key twice in one batch is merged, not an error
+		{Vendor: "mixpanel", Subject: "s2", Category: "user.unique_id.pseudonymous", FirstSeen: h(3), LastSeen: h(3), Messages: 1},
+		{Vendor: "segment", Subject: "s1", Category: "user.contact.email", FirstSeen: h(5), LastSeen: h(5), Messages: 1},
+	}
+	actions := []store.ActionCount{
+		{Vendor: "mixpanel", Action: "dropped", Category: "user.contact.email", Count: 4},
+		{Vendor: "mixpanel", Action: "hashed", Category: "user.unique_id", Count: 5},
+		{Vendor: "mixpanel", Action: "dropped", Category: "user.contact.email", Count: 1},
+	}
+	if err := s.RecordLedger(ctx, batch1, actions); err != nil {
+		t.Fatal(err)
+	}
+	// A later batch widens the window and adds messages.
+	if err := s.RecordLedger(ctx, []store.LedgerEntry{
+		{Vendor: "mixpanel", Subject: "s1", Category: "user.unique_id.pseudonymous", FirstSeen: h(-5), LastSeen: h(10), Messages: 2},
+	}, []store.ActionCount{{Vendor: "mixpanel", Action: "hashed", Category: "user.unique_id", Count: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	sum, err := s.LedgerSummary(ctx, "mixpanel")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Subjects != 2 || len(sum.Categories) != 2 {
+		t.Fatalf("summary = %+v", sum)
+	}
+	c := sum.Categories[1] // user.unique_id.pseudonymous sorts after user.location.imprecise
+	if c.Category != "user.unique_id.pseudonymous" || c.Subjects != 2 || c.Messages != 7 || !c.FirstSeen.Equal(h(-5)) || !c.LastSeen.Equal(h(10)) {
+		t.Errorf("pseudonymous id summary = %+v", c)
+	}
+	mustEqual(t, "actions", sum.Actions, []store.ActionCount{
+		{Vendor: "mixpanel", Action: "dropped", Category: "user.contact.email", Count: 5},
+		{Vendor: "mixpanel", Action: "hashed", Category: "user.unique_id", Count: 6},
+	})
+	scan := func(f store.LedgerFilter) []string {
+		var out []string
+		if err := s.ScanLedger(ctx, f, func(e store.LedgerEntry) error {
+			out = append(out, e.Vendor+"/"+e.Subject+"/"+e.Category)
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	mustEqual(t, "all", scan(store.LedgerFilter{}), []string{
+		"mixpanel/s1/user.location.imprecise", "mixpanel/s1/user.unique_id.pseudonymous", "mixpanel/s2/user.unique_id.pseudonymous", "segment/s1/user.contact.email"})
+	mustEqual(t, "category parent", scan(store.LedgerFilter{Category: "user.unique_id"}), []string{
+		"mixpanel/s1/user.unique_id.pseudonymous", "mixpanel/s2/user.unique_id.pseudonymous"})
+	// A window: rows seen within [h(1), h(2)]: s1's location row (h0) is out.
+	mustEqual(t, "window", scan(store.LedgerFilter{Vendor: "mixpanel", From: h(1), To: h(2)}), []string{
+		"mixpanel/s1/user.unique_id.pseudonymous", "mixpanel/s2/user.unique_id.pseudonymous"})
+	mustEqual(t, "before everything", scan(store.LedgerFilter{To: h(-6)}), []string(nil))
+	empty, err := s.LedgerSummary(ctx, "nobody")
+	if err != nil || empty.Subjects != 0 || empty.Categories == nil || len(empty.Categories) != 0 {
+		t.Errorf("empty summary = %+v, %v", empty, err)
+	}
+}
+
+// testLedgerConcurrent has two handles (two gateways) merge overlapping
+// keys at once: no deadlock, no lost count.
+func testLedgerConcurrent(t *testing.T, open Opener) {
+	handles := []store.Store{open(t, nil), open(t, nil)}
+	const writers, rounds, subjects = 4, 10, 50
+	at := time.Date(2025, 11, 1, 0, 0, 0, 0, time.UTC)
+	var wg sync.WaitGroup
+	errs := make(chan error, writers)
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s := handles[w%2]
+			for r := range rounds {
+				var batch []store.LedgerEntry
+				for i := range subjects {
+					// writers walk the keys in opposite orders
+					n := i
+					if w%2 == 1 {
+						n = subjects - 1 - i
+					}
+					batch = append(batch, store.LedgerEntry{Vendor: "v", Subject: fmt.Sprintf("s%03d", n), Category: "user.name",
+						FirstSeen: at.Add(time.Duration(r) * time.Minute), LastSeen: at.Add(time.Duration(r) * time.Minute), Messages: 1})
+				}
+				for attempt := 0; ; attempt++ {
+					err := s.RecordLedger(ctx, batch, []store.ActionCount{{Vendor: "v", Action: "dropped", Category: "user.contact.email", Count: 1}})
+					if err == nil {
+						break
+					}
+					if !isBusy(err) || attempt > 50 {
+						errs <- err
+						return
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	sum, err := handles[0].LedgerSummary(ctx, "v")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Subjects != subjects || sum.Categories[0].Messages != writers*rounds*subjects || sum.Actions[0].Count != writers*rounds {
+		t.Errorf("after concurrent merges: %+v", sum)
+	}
+	if !sum.Categories[0].LastSeen.Equal(at.Add((rounds - 1) * time.Minute)) {
+		t.Errorf("last seen = %v", sum.Categories[0].LastSeen)
+	}
 }
