@@ -98,7 +98,7 @@ who is affected.`,
 	root.AddCommand(
 		a.migrateCmd(), a.applyCmd(), a.exportCmd(), a.importCmd(),
 		a.vendorsCmd(), a.systemsCmd(), a.flowsCmd(), a.dataCmd(),
-		a.catalogCmd(), a.taxonomyCmd(),
+		a.catalogCmd(), a.taxonomyCmd(), a.gatewayCmd(), a.ledgerCmd(),
 	)
 	return root
 }

@@ -202,5 +202,6 @@ func (a *app) vendorsCmd() *cobra.Command {
 	formatFlag(rm, &rmFormat)
 
 	cmd.AddCommand(list, show, add, set, rm)
+	cmd.AddCommand(a.blockCmds()...)
 	return cmd
 }

@@ -5,8 +5,10 @@
 package adapter
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -118,12 +120,13 @@ var ErrParse = errors.New("cannot parse the request body")
 // DecodeJSON decodes a JSON value keeping numbers exact (json.Number), so a
 // re-encoded payload carries the same numbers.
 func DecodeJSON(b []byte, v any) error {
-	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	if err := dec.Decode(v); err != nil {
 		return err
 	}
-	if dec.More() {
+	// More() is false before a stray ] or }: only EOF ends the value.
+	if _, err := dec.Token(); err != io.EOF {
 		return errors.New("trailing data after the JSON value")
 	}
 	return nil

@@ -233,4 +233,3 @@ func (s *DB) ScanLedger(ctx context.Context, f store.LedgerFilter, fn func(store
 	}
 	return rows.Err()
 }
-

@@ -1,0 +1,250 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/weaklink/weaklink/internal/gateway"
+	"github.com/weaklink/weaklink/internal/store"
+)
+
+func (a *app) gatewayCmd() *cobra.Command {
+	var listen, config string
+	var allowPrivate bool
+	cmd := &cobra.Command{
+		Use:   "gateway --config FILE [--listen ADDR]",
+		Short: "Run the data-minimization gateway in front of vendor ingestion APIs",
+		Long: `gateway is a reverse proxy for analytics SDK traffic (Mixpanel, Segment,
+Amplitude, GA4, generic JSON). Each route sends a path prefix to one vendor's
+API through a policy that drops, hashes or coarsens fields. The ledger records
+what the vendor actually received. A vendor blocked with 'weaklink vendors
+block' is cut off within about a second, and so is traffic to vendors that are
+not approved in the inventory. The configuration reloads on SIGHUP and when
+the file changes; a configuration with errors is rejected and the old one
+keeps serving. Prometheus metrics are at /metrics, health at /healthz.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if config == "" {
+				return usageError{errors.New("gateway needs --config FILE")}
+			}
+			svc, err := a.service(cmd.Context())
+			if err != nil {
+				return err
+			}
+			log := slog.New(slog.NewTextHandler(a.errOut, &slog.HandlerOptions{Level: slog.LevelInfo}))
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			g, err := gateway.New(ctx, gateway.Options{ConfigPath: config, Service: svc, Logger: log, Now: a.now, AllowPrivateUpstreams: allowPrivate})
+			if err != nil {
+				return err
+			}
+			if listen == "" {
+				listen = g.Config().Listen
+			}
+			if listen == "" {
+				listen = "127.0.0.1:8787"
+			}
+			ln, err := net.Listen("tcp", listen)
+			if err != nil {
+				return err
+			}
+			srv := &http.Server{Handler: g.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second}
+			hup := make(chan os.Signal, 1)
+			signal.Notify(hup, syscall.SIGHUP)
+			defer signal.Stop(hup)
+			go func() {
+				for range hup {
+					_ = g.Reload()
+				}
+			}()
+			runDone := make(chan error, 1)
+			go func() { runDone <- g.Run(ctx) }()
+			go func() {
+				<-ctx.Done()
+				sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				defer cancel()
+				_ = srv.Shutdown(sctx)
+			}()
+			log.Info("gateway: listening", "addr", ln.Addr().String(), "config", config, "routes", len(g.Config().Routes))
+			fmt.Fprintf(a.out, "weaklink gateway listening on http://%s\n", ln.Addr())
+			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				return err
+			}
+			return <-runDone
+		},
+	}
+	cmd.Flags().StringVar(&listen, "listen", "", "address to listen on (default: the config's listen, else 127.0.0.1:8787)")
+	cmd.Flags().StringVar(&config, "config", "", "gateway configuration file (kind: gateway)")
+	cmd.Flags().BoolVar(&allowPrivate, "allow-private-upstreams", false, "allow upstreams on loopback or private addresses (tests and demos with a fake vendor)")
+	cmd.AddCommand(a.gatewayExplainCmd())
+	return cmd
+}
+
+func (a *app) gatewayExplainCmd() *cobra.Command {
+	var config, vendor, path, method, format string
+	cmd := &cobra.Command{
+		Use:   "explain --config FILE --vendor V [--path /track] < payload",
+		Short: "Show what the gateway would send a vendor for a payload, and why, field by field",
+		Long: `explain reads a request body (what an SDK posts: JSON, or Mixpanel's data=
+form) from standard input, applies the route's policy for the vendor, and
+prints the request that would reach the vendor and the decision and reason
+for every field. Nothing is sent and nothing is recorded.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if config == "" || vendor == "" {
+				return usageError{errors.New("explain needs --config FILE and --vendor V")}
+			}
+			cfg, err := gateway.LoadConfig(config, os.LookupEnv)
+			if err != nil {
+				return err
+			}
+			body, err := io.ReadAll(io.LimitReader(a.in, cfg.Limits.MaxBodyBytes+1))
+			if err != nil {
+				return err
+			}
+			if int64(len(body)) > cfg.Limits.MaxBodyBytes {
+				return fmt.Errorf("payload larger than limits.max_body_bytes (%d)", cfg.Limits.MaxBodyBytes)
+			}
+			res, err := gateway.Explain(cfg, vendor, method, path, body)
+			if err != nil {
+				return err
+			}
+			if format == formatJSON {
+				return writeJSON(a.out, res)
+			}
+			fmt.Fprintf(a.out, "%s %s\n\n", res.Method, res.URL)
+			for i, m := range res.Messages {
+				b, _ := json.MarshalIndent(m, "", "  ")
+				fmt.Fprintf(a.out, "message %d:\n%s\n\n", i, b)
+			}
+			if res.DroppedMessages > 0 {
+				fmt.Fprintf(a.out, "%d messages dropped by drop_events\n\n", res.DroppedMessages)
+			}
+			rows := make([][]string, 0, len(res.Decisions))
+			for _, d := range res.Decisions {
+				rows = append(rows, []string{fmt.Sprint(d.Message), d.Path, d.Category, d.Action, d.Reason})
+			}
+			if err := table(a.out, []string{"MSG", "FIELD", "CATEGORY", "ACTION", "REASON"}, rows); err != nil {
+				return err
+			}
+			fmt.Fprintf(a.out, "\nclient IP: %s\n", res.ClientIP)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&config, "config", "", "gateway configuration file")
+	cmd.Flags().StringVar(&vendor, "vendor", "", "vendor whose route and policy to use")
+	cmd.Flags().StringVar(&path, "path", "", "request path within the route (default: the adapter's main data endpoint)")
+	cmd.Flags().StringVar(&method, "method", "POST", "request method")
+	formatFlag(cmd, &format)
+	return cmd
+}
+
+func (a *app) ledgerCmd() *cobra.Command {
+	var vendor, format string
+	cmd := &cobra.Command{
+		Use:   "ledger --vendor V",
+		Short: "What a vendor actually received through the gateway, by data category",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if vendor == "" {
+				return usageError{errors.New("ledger needs --vendor V")}
+			}
+			svc, err := a.service(cmd.Context())
+			if err != nil {
+				return err
+			}
+			sum, err := svc.Store.LedgerSummary(cmd.Context(), vendor)
+			if err != nil {
+				return err
+			}
+			if format == formatJSON {
+				return writeJSON(a.out, sum)
+			}
+			fmt.Fprintf(a.out, "%s received data about %d subjects\n\n", cell(vendor), sum.Subjects)
+			var rows [][]string
+			for _, c := range sum.Categories {
+				rows = append(rows, []string{c.Category, fmt.Sprint(c.Subjects), fmt.Sprint(c.Messages),
+					c.FirstSeen.Format(time.RFC3339), c.LastSeen.Format(time.RFC3339)})
+			}
+			if err := table(a.out, []string{"CATEGORY", "SUBJECTS", "MESSAGES", "FIRST SEEN", "LAST SEEN"}, rows); err != nil {
+				return err
+			}
+			if len(sum.Actions) > 0 {
+				fmt.Fprintln(a.out, "\nWhat the gateway kept from it:")
+				rows = rows[:0]
+				for _, x := range sum.Actions {
+					rows = append(rows, []string{x.Action, x.Category, fmt.Sprint(x.Count)})
+				}
+				return table(a.out, []string{"ACTION", "CATEGORY", "COUNT"}, rows)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&vendor, "vendor", "", "vendor id")
+	formatFlag(cmd, &format)
+	return cmd
+}
+
+func (a *app) blockCmds() []*cobra.Command {
+	var reason, format string
+	block := &cobra.Command{
+		Use:   "block ID",
+		Short: "Cut a vendor off: running gateways stop forwarding to it within about a second",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			svc, err := a.service(cmd.Context())
+			if err != nil {
+				return err
+			}
+			b := store.Block{Vendor: args[0], Reason: reason, BlockedBy: currentUser(), BlockedAt: a.now().UTC()}
+			if err := svc.Store.BlockVendor(cmd.Context(), b); err != nil {
+				return err
+			}
+			if format == formatJSON {
+				return writeJSON(a.out, b)
+			}
+			fmt.Fprintf(a.out, "Blocked %s. Gateways stop forwarding to it within about a second; 'weaklink vendors unblock %s' undoes it.\n", cell(args[0]), cell(args[0]))
+			return nil
+		},
+	}
+	block.Flags().StringVar(&reason, "reason", "", "why (shown to clients and in the audit trail)")
+	formatFlag(block, &format)
+	unblock := &cobra.Command{
+		Use:   "unblock ID",
+		Short: "Let gateways forward to a blocked vendor again",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			svc, err := a.service(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if err := svc.Store.UnblockVendor(cmd.Context(), args[0]); err != nil {
+				return err
+			}
+			fmt.Fprintf(a.out, "Unblocked %s.\n", cell(args[0]))
+			return nil
+		},
+	}
+	return []*cobra.Command{block, unblock}
+}
+
+func currentUser() string {
+	for _, k := range []string{"WEAKLINK_USER", "USER", "LOGNAME"} {
+		if v := strings.TrimSpace(os.Getenv(k)); v != "" {
+			return v
+		}
+	}
+	return "unknown"
+}

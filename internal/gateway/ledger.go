@@ -1,0 +1,247 @@
+package gateway
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/weaklink/weaklink/internal/inventory"
+	"github.com/weaklink/weaklink/internal/service"
+	"github.com/weaklink/weaklink/internal/store"
+)
+
+// MaxPendingLedger bounds the ledger entries held in memory between flushes;
+// past it, the next Add triggers a flush.
+const MaxPendingLedger = 200_000
+
+// Ledger aggregates what vendors received in memory and flushes it to the
+// store in batches. Several gateways may write to one database: the store
+// merges rows.
+type Ledger struct {
+	store     store.Store
+	hash      func(string) string // keyed hash of subjects; nil keeps them in plaintext
+	mu        sync.Mutex
+	entries   map[ledgerKey]*store.LedgerEntry
+	actions   map[actionKey]int64
+	observed  map[flowKey]*observation
+	flushNow  chan struct{}
+	lastError error
+}
+
+type ledgerKey struct{ vendor, subject, category string }
+type actionKey struct{ vendor, action, category string }
+type flowKey struct{ system, vendor, route string }
+
+type observation struct {
+	categories  map[string]bool
+	first, last time.Time
+	messages    int64
+	changed     bool
+}
+
+// NewLedger makes a ledger writing to s. hash, when not nil, turns subject
+// keys into keyed hashes before they are stored.
+func NewLedger(s store.Store, hash func(string) string) *Ledger {
+	return &Ledger{
+		store: s, hash: hash,
+		entries:  map[ledgerKey]*store.LedgerEntry{},
+		actions:  map[actionKey]int64{},
+		observed: map[flowKey]*observation{},
+		flushNow: make(chan struct{}, 1),
+	}
+}
+
+// Add records one forwarded batch: per message, the subject and the
+// categories it carried after the policy; per decision, the action counts.
+func (l *Ledger) Add(vendor, system, route string, out Outcome, at time.Time) {
+	at = at.UTC().Truncate(time.Second)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	fk := flowKey{system, vendor, route}
+	obs := l.observed[fk]
+	if obs == nil {
+		obs = &observation{categories: map[string]bool{}, first: at}
+		l.observed[fk] = obs
+	}
+	for i, cats := range out.Sent {
+		obs.messages++
+		obs.last = at
+		for _, c := range cats {
+			if !obs.categories[c] {
+				obs.categories[c] = true
+				obs.changed = true
+			}
+		}
+		subject := out.Subjects[i]
+		if subject == "" {
+			continue
+		}
+		if l.hash != nil {
+			subject = l.hash(subject)
+		}
+		for _, c := range cats {
+			k := ledgerKey{vendor, subject, c}
+			if e := l.entries[k]; e != nil {
+				e.LastSeen = at
+				e.Messages++
+			} else {
+				l.entries[k] = &store.LedgerEntry{Vendor: vendor, Subject: subject, Category: c, FirstSeen: at, LastSeen: at, Messages: 1}
+			}
+		}
+	}
+	for _, d := range out.Decisions {
+		if d.Action == ActKeep {
+			continue
+		}
+		cat := d.Category
+		if cat == "" {
+			cat = "unclassified"
+		}
+		l.actions[actionKey{vendor, actionName(d.Action), cat}]++
+	}
+	if len(l.entries) >= MaxPendingLedger {
+		select {
+		case l.flushNow <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// CountBlocked records messages a gateway refused for a vendor.
+func (l *Ledger) CountBlocked(vendor, reason string, messages int64) {
+	l.mu.Lock()
+	l.actions[actionKey{vendor, "blocked", reason}] += messages
+	l.mu.Unlock()
+}
+
+func actionName(a string) string {
+	switch a {
+	case ActDrop:
+		return "dropped"
+	case ActHash:
+		return "hashed"
+	case ActRedact:
+		return "redacted"
+	case ActTruncateIP:
+		return "truncated"
+	case ActGeneralize:
+		return "generalized"
+	case ActBucket:
+		return "bucketed"
+	}
+	return a
+}
+
+// Pending is how many ledger entries wait for the next flush.
+func (l *Ledger) Pending() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.entries)
+}
+
+// Flush writes pending entries and counts. On failure they stay pending,
+// merged with whatever arrives meanwhile, for the next flush.
+func (l *Ledger) Flush(ctx context.Context) error {
+	l.mu.Lock()
+	entries := make([]store.LedgerEntry, 0, len(l.entries))
+	for _, e := range l.entries {
+		entries = append(entries, *e)
+	}
+	actions := make([]store.ActionCount, 0, len(l.actions))
+	for k, n := range l.actions {
+		actions = append(actions, store.ActionCount{Vendor: k.vendor, Action: k.action, Category: k.category, Count: n})
+	}
+	l.entries = map[ledgerKey]*store.LedgerEntry{}
+	l.actions = map[actionKey]int64{}
+	l.mu.Unlock()
+
+	err := l.store.RecordLedger(ctx, entries, actions)
+	if err != nil {
+		l.mu.Lock()
+		for _, e := range entries {
+			k := ledgerKey{e.Vendor, e.Subject, e.Category}
+			if cur := l.entries[k]; cur != nil {
+				cur.FirstSeen = minTime(cur.FirstSeen, e.FirstSeen)
+				cur.LastSeen = maxTime(cur.LastSeen, e.LastSeen)
+				cur.Messages += e.Messages
+			} else {
+				e := e
+				l.entries[k] = &e
+			}
+		}
+		for _, a := range actions {
+			l.actions[actionKey{a.Vendor, a.Action, a.Category}] += a.Count
+		}
+		l.lastError = err
+		l.mu.Unlock()
+		return fmt.Errorf("ledger flush: %w", err)
+	}
+	return nil
+}
+
+// UpdateObserved writes what the gateway saw into the inventory as observed
+// flows (source: observed), one per route: the categories that really went
+// to each vendor, with first and last seen. It runs through the service, so
+// it is validated and safe against concurrent writers.
+func (l *Ledger) UpdateObserved(ctx context.Context, svc *service.Service, purpose func(vendor string) string) error {
+	l.mu.Lock()
+	var todo []inventory.Flow
+	for k, o := range l.observed {
+		if !o.changed && o.messages == 0 {
+			continue
+		}
+		cats := make([]string, 0, len(o.categories))
+		for c := range o.categories {
+			cats = append(cats, c)
+		}
+		if len(cats) == 0 {
+			continue
+		}
+		first, last := o.first, o.last
+		todo = append(todo, inventory.Flow{
+			ID: k.system + "." + k.vendor + ".observed", System: k.system, Vendor: k.vendor, Categories: cats,
+			Purpose: purpose(k.vendor), Source: inventory.SourceObserved, FirstSeen: &first, LastSeen: &last,
+			Evidence: []inventory.Evidence{{Kind: "traffic", Ref: "gateway route " + k.route, Detail: "seen by the weaklink gateway"}},
+		})
+		o.changed, o.messages = false, 0
+	}
+	l.mu.Unlock()
+	if len(todo) == 0 {
+		return nil
+	}
+	_, err := svc.Edit(ctx, func(inv *inventory.Inventory) error {
+		for _, f := range todo {
+			i := slices.IndexFunc(inv.Flows, func(x inventory.Flow) bool { return x.ID == f.ID })
+			if i < 0 {
+				inv.Flows = append(inv.Flows, f)
+				continue
+			}
+			cur := &inv.Flows[i]
+			cur.Categories = append(cur.Categories, f.Categories...)
+			if cur.FirstSeen == nil || f.FirstSeen.Before(*cur.FirstSeen) {
+				cur.FirstSeen = f.FirstSeen
+			}
+			if cur.LastSeen == nil || f.LastSeen.After(*cur.LastSeen) {
+				cur.LastSeen = f.LastSeen
+			}
+		}
+		return nil
+	})
+	return err
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}

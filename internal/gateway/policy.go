@@ -1,0 +1,513 @@
+package gateway
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"math"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/weaklink/weaklink/internal/gateway/adapter"
+	"github.com/weaklink/weaklink/internal/taxonomy"
+)
+
+// Decision is what the policy did with one field, and why.
+type Decision struct {
+	Message  int    `json:"message"`
+	Path     string `json:"path"`
+	Category string `json:"category,omitempty"`
+	Action   string `json:"action"`
+	Reason   string `json:"reason"`
+}
+
+// Outcome is the effect of a policy on one batch.
+type Outcome struct {
+	Decisions []Decision
+	// Sent are, per remaining message, the categories of the data left in it
+	// after the policy (what the vendor actually receives).
+	Sent [][]string
+	// Subjects are, per remaining message, the customer's id for the person
+	// as found in the payload before the policy ("" when none).
+	Subjects []string
+	// DroppedMessages counts messages the policy removed (drop_events).
+	DroppedMessages int
+}
+
+// Engine applies policies.
+type Engine struct {
+	classifier *taxonomy.Classifier
+	hashKey    []byte
+}
+
+// NewEngine makes an engine with the key for hash actions.
+func NewEngine(hashKey []byte) *Engine {
+	return &Engine{classifier: taxonomy.DefaultClassifier(), hashKey: hashKey}
+}
+
+// Hash is the keyed pseudonym of a value: HMAC-SHA256 under the gateway's
+// key, 128 bits in hex. The vendor gets a stable id it cannot reverse.
+func (e *Engine) Hash(v string) string {
+	m := hmac.New(sha256.New, e.hashKey)
+	m.Write([]byte(v))
+	return hex.EncodeToString(m.Sum(nil)[:16])
+}
+
+// rulesFor merges the policy's common rules with its rules for a kind.
+func (p *Policy) rulesFor(k adapter.Kind) Rules {
+	var specific *Rules
+	switch k {
+	case adapter.KindEvent:
+		specific = p.Event
+	case adapter.KindProfile, adapter.KindAlias:
+		specific = p.Profile
+	case adapter.KindGroup:
+		specific = p.Group
+	}
+	out := Rules{Fields: map[string]Rule{}, Categories: map[string]Rule{}, DropEvents: slices.Clone(p.DropEvents)}
+	for k, r := range p.Fields {
+		out.Fields[k] = r
+	}
+	for k, r := range p.Categories {
+		out.Categories[k] = r
+	}
+	if specific != nil {
+		for k, r := range specific.Fields {
+			out.Fields[k] = r
+		}
+		for k, r := range specific.Categories {
+			out.Categories[k] = r
+		}
+		out.DropEvents = append(out.DropEvents, specific.DropEvents...)
+	}
+	return out
+}
+
+// categoryRule is the most specific category rule covering cat.
+func (r Rules) categoryRule(cat string) (string, Rule, bool) {
+	best, bestRule, found := "", Rule{}, false
+	for key, rule := range r.Categories {
+		if taxonomy.Covers(key, cat) && len(key) > len(best) {
+			best, bestRule, found = key, rule, true
+		}
+	}
+	return best, bestRule, found
+}
+
+// Apply edits the batch in place: every message's fields are kept, dropped
+// or transformed by the policy, and the batch is told whether the vendor may
+// use the client's IP address.
+func (e *Engine) Apply(p *Policy, b *adapter.Batch) Outcome {
+	var out Outcome
+	b.DropClientIP = p.ClientIP != ActKeep
+	kept := b.Messages[:0]
+	for i, m := range b.Messages {
+		rules := p.rulesFor(m.Kind)
+		if m.Kind == adapter.KindEvent && slices.Contains(rules.DropEvents, m.Name) {
+			out.Decisions = append(out.Decisions, Decision{Message: i, Path: "event", Action: ActDrop, Reason: fmt.Sprintf("event %q is in drop_events", m.Name)})
+			out.DroppedMessages++
+			continue
+		}
+		subject := ""
+		if m.Subject != nil {
+			subject = adapter.String(m.Object, m.Subject)
+		}
+		mp := &messagePolicy{e: e, p: p, rules: rules, index: i, out: &out, sent: map[string]bool{}}
+		covered := map[string]bool{}
+		for _, path := range m.Props {
+			covered[path.String()] = true
+			props := adapter.Map(m.Object, path)
+			for _, key := range sortedKeys(props) {
+				mp.field(props, key, path.String()+"."+key)
+			}
+		}
+		for _, path := range m.Fields {
+			covered[path.String()] = true
+			parent := m.Object
+			if len(path) > 1 {
+				parent = adapter.Map(m.Object, path[:len(path)-1])
+			}
+			if parent != nil {
+				if _, ok := parent[path[len(path)-1]]; ok {
+					mp.field(parent, path[len(path)-1], path.String())
+				}
+			}
+		}
+		// The envelope (event name, token, time) is structure, not data: it
+		// passes, but category rules still reach into it.
+		mp.scrubEnvelope(m.Object, nil, covered)
+		sent := make([]string, 0, len(mp.sent))
+		for c := range mp.sent {
+			sent = append(sent, c)
+		}
+		slices.Sort(sent)
+		out.Sent = append(out.Sent, sent)
+		out.Subjects = append(out.Subjects, subject)
+		kept = append(kept, m)
+	}
+	b.Messages = kept
+	return out
+}
+
+type messagePolicy struct {
+	e     *Engine
+	p     *Policy
+	rules Rules
+	index int
+	out   *Outcome
+	sent  map[string]bool
+}
+
+func (mp *messagePolicy) decide(path, category, action, reason string) {
+	mp.out.Decisions = append(mp.out.Decisions, Decision{Message: mp.index, Path: path, Category: category, Action: action, Reason: reason})
+}
+
+// field applies the policy to parent[key].
+func (mp *messagePolicy) field(parent map[string]any, key, path string) {
+	value := parent[key]
+	category := mp.classify(key, value)
+	if rule, ok := mp.rules.Fields[key]; ok {
+		mp.act(parent, key, path, category, rule, "field rule for "+strconv.Quote(key))
+		return
+	}
+	if category != "" {
+		if ruleKey, rule, ok := mp.rules.categoryRule(category); ok {
+			mp.act(parent, key, path, category, rule, "category rule for "+ruleKey)
+			return
+		}
+	}
+	if mp.p.Mode == "allow" {
+		delete(parent, key)
+		mp.decide(path, category, ActDrop, "not in the allow-list")
+		return
+	}
+	mp.keep(parent, key, path, category, "deny-list mode keeps what no rule names")
+}
+
+// classify is the category of a field by its name, else by its value.
+func (mp *messagePolicy) classify(key string, value any) string {
+	if f, ok := mp.e.classifier.FieldName(key); ok && f.Category != "" {
+		return f.Category
+	}
+	if s, ok := value.(string); ok {
+		for _, f := range mp.e.classifier.Value(s) {
+			if f.Category != "" && f.Start == 0 && f.End == len(s) {
+				return f.Category
+			}
+		}
+	}
+	return ""
+}
+
+func (mp *messagePolicy) keep(parent map[string]any, key, path, category, reason string) {
+	parent[key] = mp.scrub(parent[key], path)
+	mp.note(category, parent[key])
+	mp.decide(path, category, ActKeep, reason)
+}
+
+// note records what a kept value carries for the ledger.
+func (mp *messagePolicy) note(category string, v any) {
+	if category != "" {
+		mp.sent[category] = true
+	}
+	if s, ok := v.(string); ok {
+		for _, f := range mp.e.classifier.Value(s) {
+			if f.Category != "" {
+				mp.sent[f.Category] = true
+			}
+		}
+	}
+}
+
+// act applies one rule to parent[key].
+func (mp *messagePolicy) act(parent map[string]any, key, path, category string, rule Rule, reason string) {
+	v := parent[key]
+	switch rule.Action {
+	case ActKeep:
+		mp.keep(parent, key, path, category, reason)
+		return
+	case ActDrop:
+		delete(parent, key)
+	case ActRedact:
+		parent[key] = "[redacted]"
+	case ActHash:
+		parent[key] = mp.e.Hash(scalarString(v))
+		if category == "" || taxonomy.Covers("user.unique_id", category) || taxonomy.Covers("user.device.device_id", category) {
+			mp.sent["user.unique_id.pseudonymous"] = true
+		} else {
+			mp.sent[category] = true // a keyed hash of an email is still personal data
+		}
+	case ActTruncateIP:
+		if t, ok := truncateIP(scalarString(v)); ok {
+			parent[key] = t
+			mp.sent["user.device.ip_address"] = true
+		} else {
+			delete(parent, key)
+			reason += "; not an IP address, dropped"
+			mp.decide(path, category, ActDrop, reason)
+			return
+		}
+	case ActGeneralize:
+		g, ok := generalize(key, v, rule.To)
+		if !ok {
+			delete(parent, key)
+			mp.decide(path, category, ActDrop, reason+"; finer than "+rule.To+", dropped")
+			return
+		}
+		parent[key] = g
+		if category != "" {
+			if strings.HasPrefix(category, "user.location") || strings.HasPrefix(category, "user.contact.address") {
+				mp.sent["user.location.imprecise"] = true
+			} else {
+				mp.sent[category] = true
+			}
+		}
+	case ActBucket:
+		b, ok := bucket(v, rule)
+		if !ok {
+			delete(parent, key)
+			mp.decide(path, category, ActDrop, reason+"; not a number or date, dropped")
+			return
+		}
+		parent[key] = b
+		if category != "" {
+			mp.sent[category] = true
+		}
+	}
+	mp.decide(path, category, rule.Action, reason)
+}
+
+// scrub applies category rules inside a kept value: nested fields and spans
+// of free text.
+func (mp *messagePolicy) scrub(v any, path string) any {
+	switch x := v.(type) {
+	case map[string]any:
+		for _, k := range sortedKeys(x) {
+			sub := path + "." + k
+			cat := mp.classify(k, x[k])
+			if cat != "" {
+				if ruleKey, rule, ok := mp.rules.categoryRule(cat); ok && rule.Action != ActKeep {
+					mp.act(x, k, sub, cat, rule, "category rule for "+ruleKey+" (nested)")
+					continue
+				}
+			}
+			x[k] = mp.scrub(x[k], sub)
+			mp.note(cat, x[k])
+		}
+		return x
+	case []any:
+		for i := range x {
+			x[i] = mp.scrub(x[i], fmt.Sprintf("%s[%d]", path, i))
+		}
+		return x
+	case string:
+		return mp.scrubText(x, path)
+	}
+	return v
+}
+
+// scrubText replaces spans of free text that a category rule drops, redacts
+// or hashes.
+func (mp *messagePolicy) scrubText(s, path string) string {
+	findings := mp.e.classifier.Value(s)
+	if len(findings) == 0 {
+		return s
+	}
+	var b strings.Builder
+	last := 0
+	for _, f := range findings {
+		if f.Category == "" || f.Start < last {
+			continue
+		}
+		ruleKey, rule, ok := mp.rules.categoryRule(f.Category)
+		if !ok || rule.Action == ActKeep {
+			continue
+		}
+		b.WriteString(s[last:f.Start])
+		if rule.Action == ActHash {
+			b.WriteString(mp.e.Hash(s[f.Start:f.End]))
+		} else {
+			b.WriteString("[redacted]")
+		}
+		last = f.End
+		mp.decide(path, f.Category, ActRedact, fmt.Sprintf("category rule for %s (inside text, bytes %d–%d)", ruleKey, f.Start, f.End))
+	}
+	if last == 0 {
+		return s
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
+// scrubEnvelope reaches into parts of the message that are neither property
+// maps nor fields, with category rules only.
+func (mp *messagePolicy) scrubEnvelope(obj map[string]any, prefix adapter.Path, covered map[string]bool) {
+	for _, k := range sortedKeys(obj) {
+		p := append(slices.Clone(prefix), k)
+		if covered[p.String()] {
+			continue
+		}
+		cat := mp.classify(k, obj[k])
+		if rule, ok := mp.rules.Fields[k]; ok {
+			// An explicit field rule governs the envelope too: a project token
+			// named "token" must pass even where credentials are dropped.
+			mp.act(obj, k, p.String(), cat, rule, "field rule for "+strconv.Quote(k))
+			continue
+		}
+		if sub, ok := obj[k].(map[string]any); ok {
+			mp.scrubEnvelope(sub, p, covered)
+			continue
+		}
+		if cat != "" {
+			if ruleKey, rule, ok := mp.rules.categoryRule(cat); ok && rule.Action != ActKeep {
+				mp.act(obj, k, p.String(), cat, rule, "category rule for "+ruleKey+" (envelope)")
+				continue
+			}
+		}
+		if s, ok := obj[k].(string); ok {
+			obj[k] = mp.scrubText(s, p.String())
+		}
+		mp.note(cat, obj[k])
+	}
+}
+
+func sortedKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+func scalarString(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case json.Number:
+		return x.String()
+	case nil:
+		return ""
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// truncateIP keeps the network of an address: /24 for IPv4, /48 for IPv6.
+func truncateIP(s string) (string, bool) {
+	a, err := netip.ParseAddr(strings.TrimSpace(s))
+	if err != nil {
+		return "", false
+	}
+	bits := 24
+	if a.Is6() && !a.Is4In6() {
+		bits = 48
+	}
+	p, err := a.Prefix(bits)
+	if err != nil {
+		return "", false
+	}
+	return p.Addr().String(), true
+}
+
+var locationLevel = map[string]int{"city": 3, "region": 2, "country": 1}
+
+// generalize coarsens a value to a level. weaklink has no geographic
+// database: a location field finer than the level is dropped (ok false), and
+// one at or above it is kept, so a policy of "to: country" keeps
+// mp_country_code and drops $city and $region.
+func generalize(key string, v any, to string) (any, bool) {
+	if want, ok := locationLevel[to]; ok {
+		if have := fieldLocationLevel(key); have > want {
+			return nil, false
+		}
+		return v, true
+	}
+	s := scalarString(v)
+	switch to {
+	case "family":
+		return browserFamily(s), true
+	case "major":
+		major, _, _ := strings.Cut(s, ".")
+		return major, true
+	case "day", "month", "year":
+		return truncateDate(s, to)
+	}
+	return nil, false
+}
+
+func fieldLocationLevel(key string) int {
+	k := strings.ToLower(strings.TrimLeft(key, "$"))
+	switch {
+	case strings.Contains(k, "city"), strings.Contains(k, "postal"), strings.Contains(k, "zip"), strings.Contains(k, "lat"), strings.Contains(k, "lon"), strings.Contains(k, "lng"), strings.Contains(k, "street"), k == "dma":
+		return 3
+	case strings.Contains(k, "region"), strings.Contains(k, "state"), strings.Contains(k, "province"):
+		return 2
+	}
+	return 1
+}
+
+// browserFamily reduces a user agent or browser string to its family.
+func browserFamily(s string) string {
+	for _, f := range []struct{ token, name string }{
+		{"Edg/", "Edge"}, {"OPR/", "Opera"}, {"Firefox/", "Firefox"}, {"Chrome/", "Chrome"},
+		{"CriOS/", "Chrome"}, {"Safari/", "Safari"}, {"MSIE", "Internet Explorer"}, {"Trident/", "Internet Explorer"},
+	} {
+		if strings.Contains(s, f.token) {
+			return f.name
+		}
+	}
+	if name, _, ok := strings.Cut(s, " "); ok {
+		return name // "Chrome 131" → Chrome
+	}
+	return s
+}
+
+func truncateDate(s, unit string) (any, bool) {
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			switch unit {
+			case "year":
+				return t.Format("2006"), true
+			case "month":
+				return t.Format("2006-01"), true
+			default:
+				return t.Format("2006-01-02"), true
+			}
+		}
+	}
+	return nil, false
+}
+
+// bucket replaces a number by its range, or a date by its day, month or year.
+func bucket(v any, r Rule) (any, bool) {
+	if r.Unit != "" {
+		return truncateDate(scalarString(v), r.Unit)
+	}
+	f, err := strconv.ParseFloat(scalarString(v), 64)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+		return nil, false
+	}
+	if len(r.Bounds) > 0 {
+		i, _ := slices.BinarySearch(r.Bounds, f)
+		if i < len(r.Bounds) && r.Bounds[i] == f {
+			i++
+		}
+		switch {
+		case i == 0:
+			return "<" + num(r.Bounds[0]), true
+		case i == len(r.Bounds):
+			return "≥" + num(r.Bounds[i-1]), true
+		}
+		return num(r.Bounds[i-1]) + "–" + num(r.Bounds[i]), true
+	}
+	lo := math.Floor(f/r.Size) * r.Size
+	return num(lo) + "–" + num(lo+r.Size), true
+}
+
+func num(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
