@@ -88,7 +88,7 @@ keeps serving. Prometheus metrics are at /metrics, health at /healthz.`,
 	cmd.Flags().StringVar(&listen, "listen", "", "address to listen on (default: the config's listen, else 127.0.0.1:8787)")
 	cmd.Flags().StringVar(&config, "config", "", "gateway configuration file (kind: gateway)")
 	cmd.Flags().BoolVar(&allowPrivate, "allow-private-upstreams", false, "allow upstreams on loopback or private addresses (tests and demos with a fake vendor)")
-	cmd.AddCommand(a.gatewayExplainCmd())
+	cmd.AddCommand(a.gatewayExplainCmd(), a.fakeVendorCmd())
 	return cmd
 }
 

@@ -39,6 +39,20 @@ type Outcome struct {
 	DroppedMessages int
 }
 
+// protocolFields are fields of each wire format that carry no personal data:
+// project tokens and write keys (they name the customer's project, not a
+// person), deduplication keys, timestamps and library versions. They still
+// obey field rules and the policy's mode, but they are never classified: a
+// category rule such as user.authorization: drop does not strip the project
+// token, and the ledger does not count a project token as a person's
+// credentials.
+var protocolFields = map[string][]string{
+	"mixpanel":  {"token", "$token", "time", "$time", "$insert_id", "mp_lib", "$lib_version", "$ignore_time", "$ignore_alias", "$group_key"},
+	"segment":   {"writeKey", "messageId", "timestamp", "sentAt", "originalTimestamp", "type", "version", "integrations", "library"},
+	"amplitude": {"api_key", "insert_id", "time", "event_type", "event_id", "session_id", "library"},
+	"ga4":       {"timestamp_micros", "non_personalized_ads", "engagement_time_msec", "session_id", "v", "tid", "gtm", "_p", "en"},
+}
+
 // Engine applies policies.
 type Engine struct {
 	classifier *taxonomy.Classifier
@@ -102,8 +116,9 @@ func (r Rules) categoryRule(cat string) (string, Rule, bool) {
 // Apply edits the batch in place: every message's fields are kept, dropped
 // or transformed by the policy, and the batch is told whether the vendor may
 // use the client's IP address.
-func (e *Engine) Apply(p *Policy, b *adapter.Batch) Outcome {
+func (e *Engine) Apply(p *Policy, b *adapter.Batch, wireFormat string) Outcome {
 	var out Outcome
+	protocol := protocolFields[wireFormat]
 	b.DropClientIP = p.ClientIP != ActKeep
 	kept := b.Messages[:0]
 	for i, m := range b.Messages {
@@ -117,7 +132,7 @@ func (e *Engine) Apply(p *Policy, b *adapter.Batch) Outcome {
 		if m.Subject != nil {
 			subject = adapter.String(m.Object, m.Subject)
 		}
-		mp := &messagePolicy{e: e, p: p, rules: rules, index: i, out: &out, sent: map[string]bool{}}
+		mp := &messagePolicy{e: e, p: p, rules: rules, index: i, out: &out, sent: map[string]bool{}, protocol: protocol}
 		covered := map[string]bool{}
 		for _, path := range m.Props {
 			covered[path.String()] = true
@@ -155,12 +170,13 @@ func (e *Engine) Apply(p *Policy, b *adapter.Batch) Outcome {
 }
 
 type messagePolicy struct {
-	e     *Engine
-	p     *Policy
-	rules Rules
-	index int
-	out   *Outcome
-	sent  map[string]bool
+	e        *Engine
+	p        *Policy
+	rules    Rules
+	index    int
+	out      *Outcome
+	sent     map[string]bool
+	protocol []string
 }
 
 func (mp *messagePolicy) decide(path, category, action, reason string) {
@@ -189,8 +205,12 @@ func (mp *messagePolicy) field(parent map[string]any, key, path string) {
 	mp.keep(parent, key, path, category, "deny-list mode keeps what no rule names")
 }
 
-// classify is the category of a field by its name, else by its value.
+// classify is the category of a field by its name, else by its value;
+// protocol fields have none.
 func (mp *messagePolicy) classify(key string, value any) string {
+	if slices.Contains(mp.protocol, key) {
+		return ""
+	}
 	if f, ok := mp.e.classifier.FieldName(key); ok && f.Category != "" {
 		return f.Category
 	}

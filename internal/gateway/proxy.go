@@ -345,7 +345,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, fmt.Sprintf("%s: %v; the request was not forwarded (on_parse_error: block)", rte.cfg.Adapter, err))
 		return
 	}
-	out := rt.engine.Apply(rte.policy, batch)
+	out := rt.engine.Apply(rte.policy, batch, rte.cfg.Adapter)
 	for _, d := range out.Decisions {
 		if d.Action != ActKeep {
 			cat := d.Category
