@@ -133,4 +133,3 @@ func timeAfter(d time.Duration) <-chan time.Time {
 	}
 	return time.After(d)
 }
-
