@@ -191,9 +191,14 @@ func (mp *messagePolicy) field(parent map[string]any, key, path string) {
 		mp.act(parent, key, path, category, rule, "field rule for "+strconv.Quote(key))
 		return
 	}
-	if category != "" {
-		if ruleKey, rule, ok := mp.rules.categoryRule(category); ok {
-			mp.act(parent, key, path, category, rule, "category rule for "+ruleKey)
+	// A category rule applies to what the name says, or else to what the
+	// whole value is (an email under an innocent name).
+	for _, cat := range []string{category, mp.valueCategory(key, value)} {
+		if cat == "" {
+			continue
+		}
+		if ruleKey, rule, ok := mp.rules.categoryRule(cat); ok {
+			mp.act(parent, key, path, cat, rule, "category rule for "+ruleKey)
 			return
 		}
 	}
@@ -202,7 +207,7 @@ func (mp *messagePolicy) field(parent map[string]any, key, path string) {
 		mp.decide(path, category, ActDrop, "not in the allow-list")
 		return
 	}
-	mp.keep(parent, key, path, category, "deny-list mode keeps what no rule names")
+	mp.keep(parent, key, path, category, "deny-list mode keeps what no rule names", true)
 }
 
 // classify is the category of a field by its name, else by its value;
@@ -214,18 +219,30 @@ func (mp *messagePolicy) classify(key string, value any) string {
 	if f, ok := mp.e.classifier.FieldName(key); ok && f.Category != "" {
 		return f.Category
 	}
-	if s, ok := value.(string); ok {
-		for _, f := range mp.e.classifier.Value(s) {
-			if f.Category != "" && f.Start == 0 && f.End == len(s) {
-				return f.Category
-			}
+	return mp.valueCategory(key, value)
+}
+
+// valueCategory is the category of a string value that is, as a whole, one
+// piece of personal data (an email, a phone number, an IP address).
+func (mp *messagePolicy) valueCategory(key string, value any) string {
+	s, ok := value.(string)
+	if !ok || slices.Contains(mp.protocol, key) {
+		return ""
+	}
+	for _, f := range mp.e.classifier.Value(s) {
+		if f.Category != "" && f.Start == 0 && f.End == len(s) {
+			return f.Category
 		}
 	}
 	return ""
 }
 
-func (mp *messagePolicy) keep(parent map[string]any, key, path, category, reason string) {
-	parent[key] = mp.scrub(parent[key], path)
+// keep forwards parent[key]. Category rules still reach into nested values;
+// a string the author named in a field rule (explicit) is kept whole.
+func (mp *messagePolicy) keep(parent map[string]any, key, path, category, reason string, scrubText bool) {
+	if _, isString := parent[key].(string); !isString || scrubText {
+		parent[key] = mp.scrub(parent[key], path)
+	}
 	mp.note(category, parent[key])
 	mp.decide(path, category, ActKeep, reason)
 }
@@ -249,7 +266,7 @@ func (mp *messagePolicy) act(parent map[string]any, key, path, category string, 
 	v := parent[key]
 	switch rule.Action {
 	case ActKeep:
-		mp.keep(parent, key, path, category, reason)
+		mp.keep(parent, key, path, category, reason, false)
 		return
 	case ActDrop:
 		delete(parent, key)
