@@ -28,6 +28,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"os/signal"
 	"runtime"
@@ -89,22 +90,22 @@ func main() {
 // summary is everything measured; the text report and -json both come
 // from it.
 type summary struct {
-	Go         string            `json:"go"`
-	GOMAXPROCS int               `json:"gomaxprocs"`
-	NumCPU     int               `json:"num_cpu"`
-	Payload    payloadInfo       `json:"payload"`
-	Forwarded  *forwardCheck     `json:"forwarded"`
-	Workers    int               `json:"workers"`
-	Rounds     []round           `json:"rounds"`
-	Baseline   float64           `json:"baseline_median_req_per_s"`
-	Weaklink   float64           `json:"weaklink_median_req_per_s"`
-	BaselineMB float64           `json:"baseline_median_mb_per_s"`
-	WeaklinkMB float64           `json:"weaklink_median_mb_per_s"`
-	Ratio      float64           `json:"ratio"`
-	Latency    *latencySummary   `json:"latency,omitempty"`
-	Memory     *memResult        `json:"memory,omitempty"`
+	Go         string             `json:"go"`
+	GOMAXPROCS int                `json:"gomaxprocs"`
+	NumCPU     int                `json:"num_cpu"`
+	Payload    payloadInfo        `json:"payload"`
+	Forwarded  *forwardCheck      `json:"forwarded"`
+	Workers    int                `json:"workers"`
+	Rounds     []round            `json:"rounds"`
+	Baseline   float64            `json:"baseline_median_req_per_s"`
+	Weaklink   float64            `json:"weaklink_median_req_per_s"`
+	BaselineMB float64            `json:"baseline_median_mb_per_s"`
+	WeaklinkMB float64            `json:"weaklink_median_mb_per_s"`
+	Ratio      float64            `json:"ratio"`
+	Latency    *latencySummary    `json:"latency,omitempty"`
+	Memory     *memResult         `json:"memory,omitempty"`
 	Gateway    map[string]float64 `json:"gateway_metrics"`
-	Upstream   upstreamCounts    `json:"upstream"`
+	Upstream   upstreamCounts     `json:"upstream"`
 }
 
 type payloadInfo struct {
@@ -187,7 +188,7 @@ type env struct {
 	up      *upstream
 	base    *server
 	wl      *weaklink
-	client  *http_client
+	client  *http.Client
 	batches []batch
 }
 

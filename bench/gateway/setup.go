@@ -242,8 +242,8 @@ func (w *weaklink) close() {
 	_ = os.RemoveAll(w.tmp)
 }
 
-// metric sums the gateway's Prometheus series whose line starts with prefix
-// (name and labels), read from its own /metrics endpoint.
+// metrics reads the gateway's own series (weaklink_gateway_*) from its
+// /metrics endpoint, by name and labels.
 func (w *weaklink) metrics(cl *http.Client) (map[string]float64, error) {
 	resp, err := cl.Get(w.URL + "/metrics")
 	if err != nil {
