@@ -2,12 +2,14 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"io"
 	"math"
 	"net"
 	"net/http"
+	"runtime"
 	"runtime/pprof"
 	"slices"
 	"sync"
@@ -111,6 +113,36 @@ func (c *counts) problems() string {
 	return s
 }
 
+// gcStats is the Go runtime's work over a measured window, for the whole
+// process (generator and upstream included, alike for both targets).
+type gcStats struct {
+	AllocPerReq   float64 `json:"alloc_bytes_per_req"`
+	MallocsPerReq float64 `json:"mallocs_per_req"`
+	Cycles        uint32  `json:"gc_cycles"`
+	MaxPauseMs    float64 `json:"gc_max_pause_ms"`
+}
+
+func readMem() *runtime.MemStats {
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return &m
+}
+
+// gcSince is the runtime's work since m0, per request for reqs requests.
+func gcSince(m0 *runtime.MemStats, reqs int64) gcStats {
+	m1 := readMem()
+	g := gcStats{Cycles: m1.NumGC - m0.NumGC}
+	if reqs > 0 {
+		g.AllocPerReq = float64(m1.TotalAlloc-m0.TotalAlloc) / float64(reqs)
+		g.MallocsPerReq = float64(m1.Mallocs-m0.Mallocs) / float64(reqs)
+	}
+	// PauseNs keeps the last 256 pauses; cycle k is at (k+255)%256.
+	for k := max(m0.NumGC+1, m1.NumGC-min(m1.NumGC, 255)); k <= m1.NumGC && k > m0.NumGC; k++ {
+		g.MaxPauseMs = max(g.MaxPauseMs, float64(m1.PauseNs[(k+255)%256])/1e6)
+	}
+	return g
+}
+
 // throughputResult is one closed-loop measurement of one target.
 type throughputResult struct {
 	Target   string  `json:"target"`
@@ -120,6 +152,7 @@ type throughputResult struct {
 	Seconds  float64 `json:"seconds"`
 	RPS      float64 `json:"req_per_s"`
 	MBps     float64 `json:"payload_mb_per_s"`
+	GC       gcStats `json:"gc"`
 	Problems string  `json:"problems,omitempty"`
 }
 
@@ -128,17 +161,19 @@ type throughputResult struct {
 // measured window after the warm-up counts. With prof set, the CPU profile
 // covers exactly the measured window.
 func closedLoop(ctx context.Context, cl *http.Client, name, url string, batches []batch, c int, warm, d time.Duration, prof io.Writer) (throughputResult, error) {
-	ctx, cancel := context.WithCancel(ctx)
 	cnt := newCounts()
+	var stop atomic.Bool
 	var wg sync.WaitGroup
-	defer func() { cancel(); wg.Wait() }() // stop the workers and wait for them
+	// Stop by letting each worker finish its request in flight: cancelling
+	// them would show up as errors in the proxies.
+	defer func() { stop.Store(true); wg.Wait() }()
 	for w := range c {
 		wg.Go(func() {
-			for i := w; ctx.Err() == nil; i += c {
+			for i := w; !stop.Load() && ctx.Err() == nil; i += c {
 				b := batches[i%len(batches)]
 				status, _, err := postOnce(ctx, cl, url, b.Body)
-				if ctx.Err() != nil {
-					return // stopping: the answer falls outside the window
+				if stop.Load() || ctx.Err() != nil {
+					return // the answer falls outside the window
 				}
 				cnt.record(status, len(b.Body), err)
 			}
@@ -147,6 +182,7 @@ func closedLoop(ctx context.Context, cl *http.Client, name, url string, batches 
 	if !sleepCtx(ctx, warm) {
 		return throughputResult{}, ctx.Err()
 	}
+	m0 := readMem()
 	s0, t0 := cnt.snap(), time.Now()
 	if prof != nil {
 		if err := pprof.StartCPUProfile(prof); err != nil {
@@ -158,13 +194,14 @@ func closedLoop(ctx context.Context, cl *http.Client, name, url string, batches 
 	if prof != nil {
 		pprof.StopCPUProfile()
 	}
+	gc := gcSince(m0, s1.ok-s0.ok+s1.errs-s0.errs+s1.non200-s0.non200)
 	if ctx.Err() != nil {
 		return throughputResult{}, ctx.Err()
 	}
 	sec := el.Seconds()
 	return throughputResult{
 		Target: name, Requests: s1.ok - s0.ok, Errors: s1.errs - s0.errs, Non200: s1.non200 - s0.non200, Seconds: sec,
-		RPS: float64(s1.ok-s0.ok) / sec, MBps: float64(s1.bytes-s0.bytes) / sec / 1e6, Problems: cnt.problems(),
+		RPS: float64(s1.ok-s0.ok) / sec, MBps: float64(s1.bytes-s0.bytes) / sec / 1e6, GC: gc, Problems: cnt.problems(),
 	}, nil
 }
 
@@ -180,7 +217,32 @@ type pacedResult struct {
 	Dropped  int64    `json:"dropped"`
 	Latency  latStats `json:"latency_ms"`
 	Lag      latStats `json:"generator_lag_ms"`
+	Slowest  []slow   `json:"slowest,omitempty"`
+	GC       gcStats  `json:"gc"`
 	Problems string   `json:"problems,omitempty"`
+}
+
+// slow is one of the slowest requests: its latency, and when it was sent in
+// seconds since the gateway started (to line it up with periodic work: ledger
+// flush every 2 s, observed flows every 30 s).
+type slow struct {
+	Ms float64 `json:"ms"`
+	At float64 `json:"at_s"`
+}
+
+type sample struct {
+	sent time.Time
+	lat  time.Duration
+}
+
+// slowest are the n slowest samples, slowest first.
+func slowest(ss []sample, n int) []slow {
+	slices.SortFunc(ss, func(a, b sample) int { return cmp.Compare(b.lat, a.lat) })
+	var out []slow
+	for _, x := range ss[:min(n, len(ss))] {
+		out = append(out, slow{Ms: ms(x.lat), At: x.sent.Sub(gatewayStarted).Seconds()})
+	}
+	return out
 }
 
 // latStats are percentiles in milliseconds.
@@ -209,7 +271,7 @@ func paced(ctx context.Context, cl *http.Client, name, url string, batches []bat
 		i  int
 	}
 	jobs := make(chan job, 1024)
-	lats := make([][]time.Duration, workers)
+	lats := make([][]sample, workers)
 	lags := make([][]time.Duration, workers)
 	var wg sync.WaitGroup
 	for w := range workers {
@@ -224,7 +286,7 @@ func paced(ctx context.Context, cl *http.Client, name, url string, batches []bat
 				}
 				cnt.record(status, len(b.Body), err)
 				if record && err == nil && status == http.StatusOK {
-					lats[w] = append(lats[w], lat)
+					lats[w] = append(lats[w], sample{t, lat})
 					lags[w] = append(lags[w], t.Sub(j.at))
 				}
 			}
@@ -233,6 +295,7 @@ func paced(ctx context.Context, cl *http.Client, name, url string, batches []bat
 	interval := time.Duration(float64(time.Second) / rate)
 	n := int(dur / interval)
 	var sent, dropped int64
+	m0 := readMem()
 	start := time.Now()
 	for i := 0; i < n && ctx.Err() == nil; i++ {
 		at := start.Add(time.Duration(i) * interval)
@@ -250,9 +313,15 @@ func paced(ctx context.Context, cl *http.Client, name, url string, batches []bat
 	wg.Wait()
 	el := time.Since(start)
 	s := cnt.snap()
+	all := slices.Concat(lats...)
+	durs := make([]time.Duration, len(all))
+	for i, x := range all {
+		durs[i] = x.lat
+	}
 	return pacedResult{
 		Target: name, Rate: rate, Achieved: float64(s.ok) / el.Seconds(), Sent: sent, OK: s.ok, Errors: s.errs, Non200: s.non200,
-		Dropped: dropped, Latency: percentiles(slices.Concat(lats...)), Lag: percentiles(slices.Concat(lags...)), Problems: cnt.problems(),
+		Dropped: dropped, Latency: percentiles(durs), Lag: percentiles(slices.Concat(lags...)), Slowest: slowest(all, 5),
+		GC: gcSince(m0, s.ok+s.errs+s.non200), Problems: cnt.problems(),
 	}
 }
 

@@ -286,6 +286,10 @@ func throughputPhase(ctx context.Context, out io.Writer, cfg config, e *env, s *
 	s.Ratio = s.Weaklink / s.Baseline
 	fmt.Fprintf(out, "median baseline %.0f req/s (%.1f MB/s of payload), weaklink %.0f req/s (%.1f MB/s); weaklink/baseline %.3f  [target >= 0.70: %s]\n",
 		s.Baseline, s.BaselineMB, s.Weaklink, s.WeaklinkMB, s.Ratio, verdict(s.Ratio >= 0.70))
+	last := s.Rounds[len(s.Rounds)-1]
+	fmt.Fprintf(out, "runtime work per request, whole process, last round: baseline %.1f KB in %.0f allocations, weaklink %.1f KB in %.0f allocations; GC cycles/s %.1f vs %.1f\n",
+		last.Baseline.GC.AllocPerReq/1024, last.Baseline.GC.MallocsPerReq, last.Weaklink.GC.AllocPerReq/1024, last.Weaklink.GC.MallocsPerReq,
+		float64(last.Baseline.GC.Cycles)/last.Baseline.Seconds, float64(last.Weaklink.GC.Cycles)/last.Weaklink.Seconds)
 	for _, rd := range s.Rounds {
 		for _, t := range []throughputResult{rd.Baseline, rd.Weaklink} {
 			if t.Errors+t.Non200 > 0 || t.Problems != "" {
@@ -356,13 +360,19 @@ func latencyPhase(ctx context.Context, out io.Writer, cfg config, e *env, s *sum
 	for _, r := range []pacedResult{ls.Baseline, ls.Weaklink} {
 		fmt.Fprintf(out, "%-9s %8.0f %7d %5d %6d %8.2f %8.2f %8.2f %8.2f %9.2f\n", r.Target, r.Achieved, r.OK, r.Errors, r.Non200,
 			r.Latency.P50, r.Latency.P90, r.Latency.P99, r.Latency.Max, r.Lag.P99)
+		fmt.Fprintf(out, "  %s: %d GC cycles (max pause %.2f ms), %.1f KB allocated per request; slowest:", r.Target, r.GC.Cycles, r.GC.MaxPauseMs, r.GC.AllocPerReq/1024)
+		for _, x := range r.Slowest {
+			fmt.Fprintf(out, " %.1f ms at t=%.1fs", x.Ms, x.At)
+		}
+		fmt.Fprintln(out)
 		if r.Dropped > 0 || r.Problems != "" {
 			fmt.Fprintf(out, "  %s: %d dropped by the generator (all workers busy);%s\n", r.Target, r.Dropped, r.Problems)
 		}
 	}
 	fmt.Fprintf(out, "added latency (weaklink - baseline): p50 %.2f ms, p99 %.2f ms  [target p99 < 2 ms: %s]\n",
 		ls.AddedP50, ls.AddedP99, verdict(ls.AddedP99 < 2))
-	fmt.Fprintln(out, "(latency: from sending to the end of the answer; lag: how late the generator sent it, not included)")
+	fmt.Fprintln(out, "(latency: from sending to the end of the answer; lag: how late the generator sent it, not included;")
+	fmt.Fprintln(out, " t: seconds since the gateway started, which flushes its ledger every 2s and writes observed flows every 30s)")
 	return nil
 }
 

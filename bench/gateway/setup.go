@@ -30,6 +30,9 @@ import (
 // comparable.
 const hashKey = "weaklink-bench-hash-key-32-bytes"
 
+// gatewayStarted is when the gateway's background work (Run) began.
+var gatewayStarted = time.Now()
+
 // server is an http.Server on its own 127.0.0.1 listener.
 type server struct {
 	srv *http.Server
@@ -184,6 +187,7 @@ func startWeaklink(repo, upstreamURL string, logLevel slog.Level) (_ *weaklink, 
 	}
 	w.gw = g
 	w.done = make(chan error, 1)
+	gatewayStarted = time.Now()
 	go func() { w.done <- g.Run(runCtx) }()
 	if w.server, err = serve(g.Handler()); err != nil {
 		return nil, err
