@@ -11,8 +11,10 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/weaklink/weaklink/internal/gateway/adapter"
 	"github.com/weaklink/weaklink/internal/inventory"
 	"github.com/weaklink/weaklink/internal/taxonomy"
 	"github.com/weaklink/weaklink/internal/textutil"
@@ -112,6 +114,9 @@ type Policy struct {
 	Event   *Rules `yaml:"event"`
 	Profile *Rules `yaml:"profile"`
 	Group   *Rules `yaml:"group"`
+
+	once   sync.Once
+	byKind map[adapter.Kind]Rules
 }
 
 // Rules name fields by key and data by category.

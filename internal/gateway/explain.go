@@ -64,7 +64,7 @@ func Explain(cfg *Config, vendor, method, path string, body []byte) (*Explanatio
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", rc.Adapter, err)
 	}
-	out := rt.engine.Apply(rte.policy, batch, rc.Adapter)
+	out := rt.engine.apply(rte.policy, batch, rc.Adapter, true)
 	outReq, err := rte.ad.Encode(in, batch)
 	if err != nil {
 		return nil, err

@@ -65,6 +65,7 @@ func (l *Ledger) Add(vendor, system, route string, out Outcome, at time.Time) {
 		obs = &observation{categories: map[string]bool{}, first: at}
 		l.observed[fk] = obs
 	}
+	hashed := map[string]string{} // a batch carries one person's id many times
 	for i, cats := range out.Sent {
 		obs.messages++
 		obs.last = at
@@ -79,7 +80,12 @@ func (l *Ledger) Add(vendor, system, route string, out Outcome, at time.Time) {
 			continue
 		}
 		if l.hash != nil {
-			subject = l.hash(subject)
+			h, ok := hashed[subject]
+			if !ok {
+				h = l.hash(subject)
+				hashed[subject] = h
+			}
+			subject = h
 		}
 		for _, c := range cats {
 			k := ledgerKey{vendor, subject, c}

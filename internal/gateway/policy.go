@@ -6,11 +6,13 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"hash"
 	"math"
 	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/weaklink/weaklink/internal/gateway/adapter"
@@ -56,24 +58,45 @@ var protocolFields = map[string][]string{
 // Engine applies policies.
 type Engine struct {
 	classifier *taxonomy.Classifier
-	hashKey    []byte
+	macs       sync.Pool // keyed HMAC-SHA256 states, reset between uses
 }
 
 // NewEngine makes an engine with the key for hash actions.
 func NewEngine(hashKey []byte) *Engine {
-	return &Engine{classifier: taxonomy.DefaultClassifier(), hashKey: hashKey}
+	key := slices.Clone(hashKey)
+	e := &Engine{classifier: taxonomy.DefaultClassifier()}
+	e.macs.New = func() any { return hmac.New(sha256.New, key) }
+	return e
 }
 
 // Hash is the keyed pseudonym of a value: HMAC-SHA256 under the gateway's
 // key, 128 bits in hex. The vendor gets a stable id it cannot reverse.
 func (e *Engine) Hash(v string) string {
-	m := hmac.New(sha256.New, e.hashKey)
+	m := e.macs.Get().(hash.Hash)
+	m.Reset()
 	m.Write([]byte(v))
-	return hex.EncodeToString(m.Sum(nil)[:16])
+	var sum [sha256.Size]byte
+	out := hex.EncodeToString(m.Sum(sum[:0])[:16])
+	e.macs.Put(m)
+	return out
 }
 
-// rulesFor merges the policy's common rules with its rules for a kind.
+// rulesFor merges the policy's common rules with its rules for a kind,
+// once per policy and kind.
 func (p *Policy) rulesFor(k adapter.Kind) Rules {
+	p.once.Do(func() {
+		p.byKind = map[adapter.Kind]Rules{}
+		for _, kind := range []adapter.Kind{adapter.KindEvent, adapter.KindProfile, adapter.KindGroup, adapter.KindAlias, ""} {
+			p.byKind[kind] = p.mergeRules(kind)
+		}
+	})
+	if r, ok := p.byKind[k]; ok {
+		return r
+	}
+	return p.byKind[""]
+}
+
+func (p *Policy) mergeRules(k adapter.Kind) Rules {
 	var specific *Rules
 	switch k {
 	case adapter.KindEvent:
@@ -117,6 +140,13 @@ func (r Rules) categoryRule(cat string) (string, Rule, bool) {
 // or transformed by the policy, and the batch is told whether the vendor may
 // use the client's IP address.
 func (e *Engine) Apply(p *Policy, b *adapter.Batch, wireFormat string) Outcome {
+	return e.apply(p, b, wireFormat, false)
+}
+
+// apply is Apply; with explain, decisions carry the field's path and a
+// reason, and fields are visited in key order (for people). Without it, the
+// proxy's hot path records only what metrics and the ledger need.
+func (e *Engine) apply(p *Policy, b *adapter.Batch, wireFormat string, explain bool) Outcome {
 	var out Outcome
 	protocol := protocolFields[wireFormat]
 	b.DropClientIP = p.ClientIP != ActKeep
@@ -124,7 +154,11 @@ func (e *Engine) Apply(p *Policy, b *adapter.Batch, wireFormat string) Outcome {
 	for i, m := range b.Messages {
 		rules := p.rulesFor(m.Kind)
 		if m.Kind == adapter.KindEvent && slices.Contains(rules.DropEvents, m.Name) {
-			out.Decisions = append(out.Decisions, Decision{Message: i, Path: "event", Action: ActDrop, Reason: fmt.Sprintf("event %q is in drop_events", m.Name)})
+			d := Decision{Message: i, Action: ActDrop}
+			if explain {
+				d.Path, d.Reason = "event", why{code: whyDropEvents, arg: m.Name}.String()
+			}
+			out.Decisions = append(out.Decisions, d)
 			out.DroppedMessages++
 			continue
 		}
@@ -132,13 +166,14 @@ func (e *Engine) Apply(p *Policy, b *adapter.Batch, wireFormat string) Outcome {
 		if m.Subject != nil {
 			subject = adapter.String(m.Object, m.Subject)
 		}
-		mp := &messagePolicy{e: e, p: p, rules: rules, index: i, out: &out, sent: map[string]bool{}, protocol: protocol}
+		mp := &messagePolicy{e: e, p: p, rules: rules, index: i, out: &out, sent: map[string]bool{}, protocol: protocol, explain: explain}
 		covered := map[string]bool{}
 		for _, path := range m.Props {
 			covered[path.String()] = true
 			props := adapter.Map(m.Object, path)
-			for _, key := range sortedKeys(props) {
-				mp.field(props, key, path.String()+"."+key)
+			prefix := mp.join(path.String(), "")
+			for _, key := range mp.keys(props) {
+				mp.field(props, key, mp.join(prefix, key))
 			}
 		}
 		for _, path := range m.Fields {
@@ -149,7 +184,7 @@ func (e *Engine) Apply(p *Policy, b *adapter.Batch, wireFormat string) Outcome {
 			}
 			if parent != nil {
 				if _, ok := parent[path[len(path)-1]]; ok {
-					mp.field(parent, path[len(path)-1], path.String())
+					mp.field(parent, path[len(path)-1], mp.join(path.String(), ""))
 				}
 			}
 		}
@@ -177,10 +212,84 @@ type messagePolicy struct {
 	out      *Outcome
 	sent     map[string]bool
 	protocol []string
+	explain  bool
 }
 
-func (mp *messagePolicy) decide(path, category, action, reason string) {
-	mp.out.Decisions = append(mp.out.Decisions, Decision{Message: mp.index, Path: path, Category: category, Action: action, Reason: reason})
+// why is a decision's reason, formatted only when explaining.
+type why struct {
+	code       int
+	arg, extra string
+}
+
+const (
+	whyField = iota
+	whyCategory
+	whyCategoryNested
+	whyCategoryEnvelope
+	whyNotAllowed
+	whyDenyMode
+	whyDropEvents
+	whyText
+)
+
+func (w why) String() string {
+	var s string
+	switch w.code {
+	case whyField:
+		s = "field rule for " + strconv.Quote(w.arg)
+	case whyCategory:
+		s = "category rule for " + w.arg
+	case whyCategoryNested:
+		s = "category rule for " + w.arg + " (nested)"
+	case whyCategoryEnvelope:
+		s = "category rule for " + w.arg + " (envelope)"
+	case whyNotAllowed:
+		s = "not in the allow-list"
+	case whyDenyMode:
+		s = "deny-list mode keeps what no rule names"
+	case whyDropEvents:
+		s = fmt.Sprintf("event %q is in drop_events", w.arg)
+	case whyText:
+		s = "category rule for " + w.arg + " (inside text, bytes " + w.extra + ")"
+	}
+	if w.code != whyText && w.extra != "" {
+		s += "; " + w.extra
+	}
+	return s
+}
+
+func (mp *messagePolicy) decide(path, category, action string, reason why) {
+	d := Decision{Message: mp.index, Category: category, Action: action}
+	if mp.explain {
+		d.Path, d.Reason = path, reason.String()
+	}
+	mp.out.Decisions = append(mp.out.Decisions, d)
+}
+
+// join builds a field path, only when explaining.
+func (mp *messagePolicy) join(prefix, key string) string {
+	if !mp.explain {
+		return ""
+	}
+	if key == "" {
+		return prefix
+	}
+	if prefix == "" {
+		return key
+	}
+	return prefix + "." + key
+}
+
+// keys are a map's keys, sorted when explaining (people read them).
+func (mp *messagePolicy) keys(m map[string]any) []string {
+	if mp.explain {
+		return sortedKeys(m)
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	return keys
 }
 
 // field applies the policy to parent[key].
@@ -188,7 +297,7 @@ func (mp *messagePolicy) field(parent map[string]any, key, path string) {
 	value := parent[key]
 	category := mp.classify(key, value)
 	if rule, ok := mp.rules.Fields[key]; ok {
-		mp.act(parent, key, path, category, rule, "field rule for "+strconv.Quote(key))
+		mp.act(parent, key, path, category, rule, why{code: whyField, arg: key})
 		return
 	}
 	// A category rule applies to what the name says, or else to what the
@@ -198,16 +307,16 @@ func (mp *messagePolicy) field(parent map[string]any, key, path string) {
 			continue
 		}
 		if ruleKey, rule, ok := mp.rules.categoryRule(cat); ok {
-			mp.act(parent, key, path, cat, rule, "category rule for "+ruleKey)
+			mp.act(parent, key, path, cat, rule, why{code: whyCategory, arg: ruleKey})
 			return
 		}
 	}
 	if mp.p.Mode == "allow" {
 		delete(parent, key)
-		mp.decide(path, category, ActDrop, "not in the allow-list")
+		mp.decide(path, category, ActDrop, why{code: whyNotAllowed})
 		return
 	}
-	mp.keep(parent, key, path, category, "deny-list mode keeps what no rule names", true)
+	mp.keep(parent, key, path, category, why{code: whyDenyMode}, true)
 }
 
 // classify is the category of a field by its name, else by its value;
@@ -239,7 +348,7 @@ func (mp *messagePolicy) valueCategory(key string, value any) string {
 
 // keep forwards parent[key]. Category rules still reach into nested values;
 // a string the author named in a field rule (explicit) is kept whole.
-func (mp *messagePolicy) keep(parent map[string]any, key, path, category, reason string, scrubText bool) {
+func (mp *messagePolicy) keep(parent map[string]any, key, path, category string, reason why, scrubText bool) {
 	if _, isString := parent[key].(string); !isString || scrubText {
 		parent[key] = mp.scrub(parent[key], path)
 	}
@@ -262,7 +371,7 @@ func (mp *messagePolicy) note(category string, v any) {
 }
 
 // act applies one rule to parent[key].
-func (mp *messagePolicy) act(parent map[string]any, key, path, category string, rule Rule, reason string) {
+func (mp *messagePolicy) act(parent map[string]any, key, path, category string, rule Rule, reason why) {
 	v := parent[key]
 	switch rule.Action {
 	case ActKeep:
@@ -285,7 +394,7 @@ func (mp *messagePolicy) act(parent map[string]any, key, path, category string, 
 			mp.sent["user.device.ip_address"] = true
 		} else {
 			delete(parent, key)
-			reason += "; not an IP address, dropped"
+			reason.extra = "not an IP address, dropped"
 			mp.decide(path, category, ActDrop, reason)
 			return
 		}
@@ -293,7 +402,8 @@ func (mp *messagePolicy) act(parent map[string]any, key, path, category string, 
 		g, ok := generalize(key, v, rule.To)
 		if !ok {
 			delete(parent, key)
-			mp.decide(path, category, ActDrop, reason+"; finer than "+rule.To+", dropped")
+			reason.extra = "finer than " + rule.To + ", dropped"
+			mp.decide(path, category, ActDrop, reason)
 			return
 		}
 		parent[key] = g
@@ -308,7 +418,8 @@ func (mp *messagePolicy) act(parent map[string]any, key, path, category string, 
 		b, ok := bucket(v, rule)
 		if !ok {
 			delete(parent, key)
-			mp.decide(path, category, ActDrop, reason+"; not a number or date, dropped")
+			reason.extra = "not a number or date, dropped"
+			mp.decide(path, category, ActDrop, reason)
 			return
 		}
 		parent[key] = b
@@ -324,12 +435,12 @@ func (mp *messagePolicy) act(parent map[string]any, key, path, category string, 
 func (mp *messagePolicy) scrub(v any, path string) any {
 	switch x := v.(type) {
 	case map[string]any:
-		for _, k := range sortedKeys(x) {
-			sub := path + "." + k
+		for _, k := range mp.keys(x) {
+			sub := mp.join(path, k)
 			cat := mp.classify(k, x[k])
 			if cat != "" {
 				if ruleKey, rule, ok := mp.rules.categoryRule(cat); ok && rule.Action != ActKeep {
-					mp.act(x, k, sub, cat, rule, "category rule for "+ruleKey+" (nested)")
+					mp.act(x, k, sub, cat, rule, why{code: whyCategoryNested, arg: ruleKey})
 					continue
 				}
 			}
@@ -339,7 +450,11 @@ func (mp *messagePolicy) scrub(v any, path string) any {
 		return x
 	case []any:
 		for i := range x {
-			x[i] = mp.scrub(x[i], fmt.Sprintf("%s[%d]", path, i))
+			sub := ""
+			if mp.explain {
+				sub = fmt.Sprintf("%s[%d]", path, i)
+			}
+			x[i] = mp.scrub(x[i], sub)
 		}
 		return x
 	case string:
@@ -372,7 +487,7 @@ func (mp *messagePolicy) scrubText(s, path string) string {
 			b.WriteString("[redacted]")
 		}
 		last = f.End
-		mp.decide(path, f.Category, ActRedact, fmt.Sprintf("category rule for %s (inside text, bytes %d–%d)", ruleKey, f.Start, f.End))
+		mp.decide(path, f.Category, ActRedact, why{code: whyText, arg: ruleKey, extra: fmt.Sprintf("%d–%d", f.Start, f.End)})
 	}
 	if last == 0 {
 		return s
@@ -384,7 +499,7 @@ func (mp *messagePolicy) scrubText(s, path string) string {
 // scrubEnvelope reaches into parts of the message that are neither property
 // maps nor fields, with category rules only.
 func (mp *messagePolicy) scrubEnvelope(obj map[string]any, prefix adapter.Path, covered map[string]bool) {
-	for _, k := range sortedKeys(obj) {
+	for _, k := range mp.keys(obj) {
 		p := append(slices.Clone(prefix), k)
 		if covered[p.String()] {
 			continue
@@ -393,7 +508,7 @@ func (mp *messagePolicy) scrubEnvelope(obj map[string]any, prefix adapter.Path, 
 		if rule, ok := mp.rules.Fields[k]; ok {
 			// An explicit field rule governs the envelope too: a project token
 			// named "token" must pass even where credentials are dropped.
-			mp.act(obj, k, p.String(), cat, rule, "field rule for "+strconv.Quote(k))
+			mp.act(obj, k, p.String(), cat, rule, why{code: whyField, arg: k})
 			continue
 		}
 		if sub, ok := obj[k].(map[string]any); ok {
@@ -402,7 +517,7 @@ func (mp *messagePolicy) scrubEnvelope(obj map[string]any, prefix adapter.Path, 
 		}
 		if cat != "" {
 			if ruleKey, rule, ok := mp.rules.categoryRule(cat); ok && rule.Action != ActKeep {
-				mp.act(obj, k, p.String(), cat, rule, "category rule for "+ruleKey+" (envelope)")
+				mp.act(obj, k, p.String(), cat, rule, why{code: whyCategoryEnvelope, arg: ruleKey})
 				continue
 			}
 		}

@@ -33,50 +33,50 @@ func TestPolicyActions(t *testing.T) {
 	e := NewEngine([]byte("0123456789abcdef0123"))
 	tests := []struct {
 		name   string
-		policy Policy
+		policy *Policy
 		props  string
 		want   string
 	}{
-		{"allow-list drops unlisted", Policy{Mode: "allow", Rules: Rules{Fields: map[string]Rule{"plan": {Action: ActKeep}}}},
+		{"allow-list drops unlisted", &Policy{Mode: "allow", Rules: Rules{Fields: map[string]Rule{"plan": {Action: ActKeep}}}},
 			`{"plan":"pro","color":"blue"}`, `{"plan":"pro"}`},
-		{"deny-list keeps unlisted", Policy{Mode: "deny"}, `{"plan":"pro","color":"blue"}`, `{"color":"blue","plan":"pro"}`},
-		{"category rule by field name", Policy{Mode: "deny", Rules: Rules{Categories: map[string]Rule{"user.contact": {Action: ActDrop}}}},
+		{"deny-list keeps unlisted", &Policy{Mode: "deny"}, `{"plan":"pro","color":"blue"}`, `{"color":"blue","plan":"pro"}`},
+		{"category rule by field name", &Policy{Mode: "deny", Rules: Rules{Categories: map[string]Rule{"user.contact": {Action: ActDrop}}}},
 			`{"$email":"a@b.co","plan":"pro"}`, `{"plan":"pro"}`},
-		{"category rule by value", Policy{Mode: "deny", Rules: Rules{Categories: map[string]Rule{"user.contact.email": {Action: ActDrop}}}},
+		{"category rule by value", &Policy{Mode: "deny", Rules: Rules{Categories: map[string]Rule{"user.contact.email": {Action: ActDrop}}}},
 			`{"contact_handle":"ada@example.com","plan":"pro"}`, `{"plan":"pro"}`},
-		{"a field rule beats a category rule", Policy{Mode: "deny", Rules: Rules{
+		{"a field rule beats a category rule", &Policy{Mode: "deny", Rules: Rules{
 			Fields: map[string]Rule{"$email": {Action: ActKeep}}, Categories: map[string]Rule{"user.contact": {Action: ActDrop}}}},
 			`{"$email":"a@b.co"}`, `{"$email":"a@b.co"}`},
-		{"the most specific category rule wins", Policy{Mode: "deny", Rules: Rules{Categories: map[string]Rule{
+		{"the most specific category rule wins", &Policy{Mode: "deny", Rules: Rules{Categories: map[string]Rule{
 			"user": {Action: ActDrop}, "user.contact.email": {Action: ActRedact}}}},
 			`{"$email":"a@b.co","$name":"Ada"}`, `{"$email":"[redacted]"}`},
-		{"redact inside free text", Policy{Mode: "deny", Rules: Rules{Categories: map[string]Rule{"user.contact": {Action: ActDrop}}}},
+		{"redact inside free text", &Policy{Mode: "deny", Rules: Rules{Categories: map[string]Rule{"user.contact": {Action: ActDrop}}}},
 			`{"comment":"mail ada@example.com or call +1 415 555 0100 today"}`, `{"comment":"mail [redacted] or call [redacted] today"}`},
-		{"nested values are reached", Policy{Mode: "deny", Rules: Rules{Categories: map[string]Rule{"user.contact": {Action: ActDrop}}}},
+		{"nested values are reached", &Policy{Mode: "deny", Rules: Rules{Categories: map[string]Rule{"user.contact": {Action: ActDrop}}}},
 			`{"account":{"owner":{"email":"ada@example.com","role":"admin"}},"list":[{"phone":"+14155550100","n":1}]}`,
 			`{"account":{"owner":{"role":"admin"}},"list":[{"n":1}]}`},
-		{"truncate_ip", Policy{Mode: "deny", Rules: Rules{Fields: map[string]Rule{"ip": {Action: ActTruncateIP}, "ip6": {Action: ActTruncateIP}, "bad": {Action: ActTruncateIP}}}},
+		{"truncate_ip", &Policy{Mode: "deny", Rules: Rules{Fields: map[string]Rule{"ip": {Action: ActTruncateIP}, "ip6": {Action: ActTruncateIP}, "bad": {Action: ActTruncateIP}}}},
 			`{"ip":"203.0.113.77","ip6":"2001:db8:1234:5678::1","bad":"not-an-ip"}`, `{"ip":"203.0.113.0","ip6":"2001:db8:1234::"}`},
-		{"generalize location", Policy{Mode: "deny", Rules: Rules{Fields: map[string]Rule{
+		{"generalize location", &Policy{Mode: "deny", Rules: Rules{Fields: map[string]Rule{
 			"$city": {Action: ActGeneralize, To: "country"}, "$region": {Action: ActGeneralize, To: "region"}, "mp_country_code": {Action: ActGeneralize, To: "country"}}}},
 			`{"$city":"Paris","$region":"IDF","mp_country_code":"FR"}`, `{"$region":"IDF","mp_country_code":"FR"}`},
-		{"generalize browser and dates", Policy{Mode: "deny", Rules: Rules{Fields: map[string]Rule{
+		{"generalize browser and dates", &Policy{Mode: "deny", Rules: Rules{Fields: map[string]Rule{
 			"ua": {Action: ActGeneralize, To: "family"}, "v": {Action: ActGeneralize, To: "major"}, "signup": {Action: ActGeneralize, To: "month"}}}},
 			`{"ua":"Mozilla/5.0 (Macintosh) AppleWebKit/537.36 Chrome/131.0.0.0 Safari/537.36","v":"131.0.6778","signup":"2024-03-17T10:00:00Z"}`,
 			`{"signup":"2024-03","ua":"Chrome","v":"131"}`},
-		{"bucket numbers and dates", Policy{Mode: "deny", Rules: Rules{Fields: map[string]Rule{
+		{"bucket numbers and dates", &Policy{Mode: "deny", Rules: Rules{Fields: map[string]Rule{
 			"age": {Action: ActBucket, Bounds: []float64{18, 25, 35}}, "old": {Action: ActBucket, Bounds: []float64{18, 25, 35}},
 			"young": {Action: ActBucket, Bounds: []float64{18, 25, 35}}, "spend": {Action: ActBucket, Size: 100},
 			"dob": {Action: ActBucket, Unit: "year"}, "junk": {Action: ActBucket, Size: 10}}}},
 			`{"age":27,"old":80,"young":12,"spend":1234.5,"dob":"1990-05-01","junk":"n/a"}`,
 			`{"age":"25–35","dob":"1990","old":"≥35","spend":"1200–1300","young":"\u003c18"}`},
-		{"hash is keyed and stable", Policy{Mode: "deny", Rules: Rules{Fields: map[string]Rule{"distinct_id": {Action: ActHash}}}},
+		{"hash is keyed and stable", &Policy{Mode: "deny", Rules: Rules{Fields: map[string]Rule{"distinct_id": {Action: ActHash}}}},
 			`{"distinct_id":"u_1"}`, `{"distinct_id":"` + NewEngine([]byte("0123456789abcdef0123")).Hash("u_1") + `"}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			b := message(t, adapter.KindEvent, "Ev", tt.props)
-			e.Apply(&tt.policy, b, "")
+			e.Apply(tt.policy, b, "")
 			if got := propsOf(b); got != tt.want {
 				t.Errorf("properties after policy:\n got  %s\n want %s", got, tt.want)
 			}
@@ -122,7 +122,7 @@ func TestPolicyLedgerCategoriesAndReasons(t *testing.T) {
 	}}
 	b := message(t, adapter.KindEvent, "Ev", `{"distinct_id":"u_1","mp_country_code":"US","$email":"a@b.co","$name":"Ada","$browser":"Chrome","token":"project-token"}`)
 	b.ClientIPUsed = true
-	out := e.Apply(p, b, "mixpanel")
+	out := e.apply(p, b, "mixpanel", true) // explain: decisions carry paths and reasons
 	if !b.DropClientIP {
 		t.Error("client_ip: drop does not tell the adapter")
 	}

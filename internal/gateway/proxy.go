@@ -346,20 +346,29 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out := rt.engine.Apply(rte.policy, batch, rte.cfg.Adapter)
+	// Sum per request first: one Prometheus lookup per (action, category).
+	fieldCounts := map[[2]string]int{}
 	for _, d := range out.Decisions {
 		if d.Action != ActKeep {
 			cat := d.Category
 			if cat == "" {
 				cat = "unclassified"
 			}
-			g.metrics.Fields.WithLabelValues(vendor, actionName(d.Action), cat).Inc()
+			fieldCounts[[2]string{actionName(d.Action), cat}]++
 		}
+	}
+	for k, n := range fieldCounts {
+		g.metrics.Fields.WithLabelValues(vendor, k[0], k[1]).Add(float64(n))
 	}
 	if out.DroppedMessages > 0 {
 		g.metrics.Blocked.WithLabelValues(vendor, "drop_events").Add(float64(out.DroppedMessages))
 	}
+	kinds := map[adapter.Kind]int{}
 	for _, m := range batch.Messages {
-		g.metrics.Messages.WithLabelValues(vendor, string(m.Kind)).Inc()
+		kinds[m.Kind]++
+	}
+	for k, n := range kinds {
+		g.metrics.Messages.WithLabelValues(vendor, string(k)).Add(float64(n))
 	}
 	g.ledger.Add(vendor, rte.cfg.System, rte.cfg.Prefix, out, g.opts.Now())
 	if len(batch.Messages) == 0 {
