@@ -300,9 +300,10 @@ func (mp *messagePolicy) field(parent map[string]any, key, path string) {
 		mp.act(parent, key, path, category, rule, why{code: whyField, arg: key})
 		return
 	}
-	// A category rule applies to what the name says, or else to what the
-	// whole value is (an email under an innocent name).
-	for _, cat := range []string{category, mp.valueCategory(key, value)} {
+	// A category rule applies to what the name says, to what the whole value
+	// is (an email under an innocent name), or to what the key itself is (an
+	// email used as a property name).
+	for _, cat := range []string{category, mp.valueCategory(key, value), mp.valueCategory("", key)} {
 		if cat == "" {
 			continue
 		}
@@ -438,6 +439,9 @@ func (mp *messagePolicy) scrub(v any, path string) any {
 		for _, k := range mp.keys(x) {
 			sub := mp.join(path, k)
 			cat := mp.classify(k, x[k])
+			if cat == "" {
+				cat = mp.valueCategory("", k)
+			}
 			if cat != "" {
 				if ruleKey, rule, ok := mp.rules.categoryRule(cat); ok && rule.Action != ActKeep {
 					mp.act(x, k, sub, cat, rule, why{code: whyCategoryNested, arg: ruleKey})
@@ -521,8 +525,11 @@ func (mp *messagePolicy) scrubEnvelope(obj map[string]any, prefix adapter.Path, 
 				continue
 			}
 		}
-		if s, ok := obj[k].(string); ok {
-			obj[k] = mp.scrubText(s, p.String())
+		switch v := obj[k].(type) {
+		case string:
+			obj[k] = mp.scrubText(v, mp.join(p.String(), ""))
+		case []any:
+			obj[k] = mp.scrub(v, mp.join(p.String(), "")) // lists in the envelope are searched too
 		}
 		mp.note(cat, obj[k])
 	}
