@@ -80,6 +80,9 @@ func TestExamplesMatchSchema(t *testing.T) {
 			if err := dec.Decode(&doc); err != nil {
 				break
 			}
+			if m, ok := doc.(map[string]any); ok && m["kind"] != nil && m["kind"] != KindInventory {
+				continue // another kind of weaklink file (a gateway policy), as apply skips it
+			}
 			// Round-trip through JSON so YAML timestamps become strings.
 			j, _ := json.Marshal(doc)
 			inst, err := jsonschema.UnmarshalJSON(strings.NewReader(string(j)))
