@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"github.com/weaklink/weaklink/internal/gateway/fakevendor"
 	"io"
 	"net"
 	"net/http"
@@ -50,7 +51,7 @@ func TestGatewayCrash(t *testing.T) {
 			return
 		}
 		body, _ := io.ReadAll(r.Body)
-		msgs, _ := decodeVendorBody(body)
+		msgs, _ := fakevendor.DecodeBody(body)
 		for _, m := range msgs.([]any) {
 			ids = append(ids, m.(map[string]any)["properties"].(map[string]any)["$insert_id"].(string))
 		}

@@ -1,75 +1,17 @@
 package cli
 
 import (
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
+	"github.com/weaklink/weaklink/internal/gateway/fakevendor"
 	"net"
 	"net/http"
-	"net/url"
 	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
 )
-
-// ReceivedRequest is what the fake vendor prints for each request.
-type ReceivedRequest struct {
-	Method  string            `json:"method"`
-	Path    string            `json:"path"`
-	Query   map[string]string `json:"query,omitempty"`
-	Headers map[string]string `json:"headers,omitempty"`
-	// Messages is the body decoded: a Mixpanel data= form (base64 or JSON),
-	// or JSON as it came.
-	Messages any    `json:"messages,omitempty"`
-	Raw      string `json:"raw,omitempty"` // the body when it could not be decoded
-}
-
-// FakeVendor is a stand-in for a vendor's ingestion API on loopback: it
-// answers like Mixpanel ("1") and reports every request it received.
-func FakeVendor(report func(ReceivedRequest)) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(io.LimitReader(r.Body, 10<<20))
-		rec := ReceivedRequest{Method: r.Method, Path: r.URL.Path, Query: map[string]string{}, Headers: map[string]string{}}
-		for k := range r.URL.Query() {
-			rec.Query[k] = r.URL.Query().Get(k)
-		}
-		for _, h := range []string{"Content-Type", "User-Agent", "X-Forwarded-For", "Cookie", "Referer", "Authorization"} {
-			if v := r.Header.Get(h); v != "" {
-				if h == "Authorization" {
-					v = "(present)"
-				}
-				rec.Headers[h] = v
-			}
-		}
-		if msgs, ok := decodeVendorBody(body); ok {
-			rec.Messages = msgs
-		} else {
-			rec.Raw = string(body)
-		}
-		report(rec)
-		_, _ = w.Write([]byte("1"))
-	})
-}
-
-func decodeVendorBody(body []byte) (any, bool) {
-	raw := body
-	if form, err := url.ParseQuery(string(body)); err == nil && form.Get("data") != "" {
-		d := form.Get("data")
-		if b, err := base64.StdEncoding.DecodeString(d); err == nil {
-			raw = b
-		} else {
-			raw = []byte(d)
-		}
-	}
-	var v any
-	if err := json.Unmarshal(raw, &v); err != nil {
-		return nil, false
-	}
-	return v, true
-}
 
 func (a *app) fakeVendorCmd() *cobra.Command {
 	var listen string
@@ -95,7 +37,7 @@ stops after --count requests or --timeout.`,
 			var mu sync.Mutex
 			seen := 0
 			done := make(chan struct{})
-			srv := &http.Server{ReadHeaderTimeout: 5 * time.Second, Handler: FakeVendor(func(r ReceivedRequest) {
+			srv := &http.Server{ReadHeaderTimeout: 5 * time.Second, Handler: fakevendor.Handler(func(r fakevendor.ReceivedRequest) {
 				mu.Lock()
 				defer mu.Unlock()
 				b, _ := json.Marshal(r)

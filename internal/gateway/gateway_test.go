@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/weaklink/weaklink/internal/gateway"
+	"github.com/weaklink/weaklink/internal/gateway/fakevendor"
 	"github.com/weaklink/weaklink/internal/inventory"
 	"github.com/weaklink/weaklink/internal/service"
 	"github.com/weaklink/weaklink/internal/store"
@@ -75,26 +76,25 @@ func (f *fakeVendor) got() []received {
 }
 
 // decodeMixpanel reads a Mixpanel body the way Mixpanel does: form data=
-// base64 JSON, or JSON.
-func decodeMixpanel(t *testing.T, body []byte) []map[string]any {
-	raw := body
-	if form, err := url.ParseQuery(string(body)); err == nil && form.Get("data") != "" {
-		d := form.Get("data")
-		if b, err := base64.StdEncoding.DecodeString(d); err == nil {
-			raw = b
-		} else {
-			raw = []byte(d)
-		}
+// base64 JSON, or JSON; nil for a body that is neither (on_parse_error: pass
+// forwards bodies as they came).
+func decodeMixpanel(_ *testing.T, body []byte) []map[string]any {
+	v, ok := fakevendor.DecodeBody(body)
+	if !ok {
+		return nil
 	}
-	var list []map[string]any
-	if err := json.Unmarshal(raw, &list); err != nil {
-		var one map[string]any
-		if err := json.Unmarshal(raw, &one); err != nil {
-			return nil // on_parse_error: pass forwards bodies as they came
+	var out []map[string]any
+	switch x := v.(type) {
+	case []any:
+		for _, e := range x {
+			if m, ok := e.(map[string]any); ok {
+				out = append(out, m)
+			}
 		}
-		list = []map[string]any{one}
+	case map[string]any:
+		out = append(out, x)
 	}
-	return list
+	return out
 }
 
 type env struct {

@@ -190,7 +190,7 @@ func (Mixpanel) Decode(r *Request) (*Batch, error) {
 			}
 			o, ok := v.(map[string]any)
 			if !ok {
-				return nil, mpParseErr("body line %d is %s, not an object", n+1, mpTypeName(v))
+				return nil, mpParseErr("body line %d is %s, not an object", n+1, jsonKind(v))
 			}
 			objs = append(objs, o)
 		}
@@ -208,12 +208,12 @@ func (Mixpanel) Decode(r *Request) (*Batch, error) {
 			for i, e := range x {
 				o, ok := e.(map[string]any)
 				if !ok {
-					return nil, mpParseErr("%s: message %d is %s, not an object", where, i, mpTypeName(e))
+					return nil, mpParseErr("%s: message %d is %s, not an object", where, i, jsonKind(e))
 				}
 				objs[i] = o
 			}
 		default:
-			return nil, mpParseErr("%s: JSON is %s, want an object or an array of objects", where, mpTypeName(v))
+			return nil, mpParseErr("%s: JSON is %s, want an object or an array of objects", where, jsonKind(v))
 		}
 	}
 
@@ -358,7 +358,7 @@ func (Mixpanel) Encode(r *Request, b *Batch) (*Request, error) {
 	case mpWireNDJSON:
 		var buf bytes.Buffer
 		for _, o := range objs {
-			js, err := mpMarshal(o)
+			js, err := marshalPlainJSON(o)
 			if err != nil {
 				return nil, err
 			}
@@ -367,13 +367,13 @@ func (Mixpanel) Encode(r *Request, b *Batch) (*Request, error) {
 		}
 		out.Body = buf.Bytes()
 	case mpWireJSON:
-		js, err := mpMarshal(top)
+		js, err := marshalPlainJSON(top)
 		if err != nil {
 			return nil, err
 		}
 		out.Body = js
 	default:
-		js, err := mpMarshal(top)
+		js, err := marshalPlainJSON(top)
 		if err != nil {
 			return nil, err
 		}
@@ -444,25 +444,6 @@ func mpJSONErr(err error) string {
 	return "invalid JSON: " + err.Error()
 }
 
-// mpTypeName names the JSON type of v for error messages.
-func mpTypeName(v any) string {
-	switch v.(type) {
-	case nil:
-		return "null"
-	case string:
-		return "a string"
-	case json.Number, float64:
-		return "a number"
-	case bool:
-		return "a boolean"
-	case []any:
-		return "an array"
-	case map[string]any:
-		return "an object"
-	}
-	return fmt.Sprintf("a %T", v)
-}
-
 // mpMapAt returns the object under key k of o: nil when absent or null, an
 // error when it is something else (a policy could not see its keys, so it
 // must not pass through unread).
@@ -473,7 +454,7 @@ func mpMapAt(o map[string]any, k string) (map[string]any, error) {
 	}
 	m, ok := v.(map[string]any)
 	if !ok {
-		return nil, fmt.Errorf("%s is %s, not an object", k, mpTypeName(v))
+		return nil, fmt.Errorf("%s is %s, not an object", k, jsonKind(v))
 	}
 	return m, nil
 }
@@ -498,17 +479,6 @@ func mpFieldsPresent(o map[string]any, paths ...Path) []Path {
 		}
 	}
 	return out
-}
-
-// mpMarshal encodes v as compact JSON without HTML escaping.
-func mpMarshal(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
 func mpCloneValues(v url.Values) url.Values {

@@ -240,7 +240,7 @@ func mpCases(t testing.TB) []struct {
 
 func mpCompact(t testing.TB, b []byte) string {
 	t.Helper()
-	js, err := mpMarshal(mpJSON(t, b))
+	js, err := marshalPlainJSON(mpJSON(t, b))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -251,7 +251,7 @@ func mpNDJSON(t testing.TB, arr []byte) []byte {
 	t.Helper()
 	var sb strings.Builder
 	for _, e := range mpJSON(t, arr).([]any) {
-		js, err := mpMarshal(e)
+		js, err := marshalPlainJSON(e)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -133,7 +133,7 @@ func (Segment) Decode(r *Request) (*Batch, error) {
 	}
 	obj, ok := top.(map[string]any)
 	if !ok {
-		return nil, segParseErr("body is %s, want an object", mpTypeName(top))
+		return nil, segParseErr("body is %s, want an object", jsonKind(top))
 	}
 	st := &segState{injected: map[*Message][]Path{}}
 	b := &Batch{State: st}
@@ -156,7 +156,7 @@ func (Segment) Decode(r *Request) (*Batch, error) {
 		}
 		arr, ok := raw.([]any)
 		if !ok {
-			return nil, segParseErr("\"batch\" is %s, want an array", mpTypeName(raw))
+			return nil, segParseErr("\"batch\" is %s, want an array", jsonKind(raw))
 		}
 		ctx, err := mpMapAt(obj, "context")
 		if err != nil {
@@ -170,7 +170,7 @@ func (Segment) Decode(r *Request) (*Batch, error) {
 		for i, e := range arr {
 			o, ok := e.(map[string]any)
 			if !ok {
-				return nil, segParseErr("batch[%d] is %s, not an object", i, mpTypeName(e))
+				return nil, segParseErr("batch[%d] is %s, not an object", i, jsonKind(e))
 			}
 			typ, _ := o["type"].(string)
 			typ = strings.ToLower(typ)
@@ -253,7 +253,7 @@ func segCheckMaps(o map[string]any) error {
 			continue
 		}
 		if _, ok := v.(map[string]any); !ok {
-			return fmt.Errorf("%s is %s, not an object", p, mpTypeName(v))
+			return fmt.Errorf("%s is %s, not an object", p, jsonKind(v))
 		}
 	}
 	return nil
@@ -269,7 +269,7 @@ func segQuote(v any) string {
 	if s, ok := v.(string); ok {
 		return strconv.Quote(s)
 	}
-	return mpTypeName(v)
+	return jsonKind(v)
 }
 
 // segMerge copies into dst what src has and dst lacks (null counts as
@@ -377,7 +377,7 @@ func (Segment) Encode(r *Request, b *Batch) (*Request, error) {
 		env["batch"] = list
 		top = env
 	}
-	body, err := mpMarshal(top)
+	body, err := marshalPlainJSON(top)
 	if err != nil {
 		return nil, err
 	}

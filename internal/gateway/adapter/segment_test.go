@@ -199,7 +199,7 @@ func segWant(t *testing.T, edit func(body map[string]any)) any {
 	t.Helper()
 	v := mpJSON(t, mpFixture(t, "segment/batch.json"))
 	edit(v.(map[string]any))
-	js, err := mpMarshal(v)
+	js, err := marshalPlainJSON(v)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -292,7 +292,7 @@ func TestSegmentEncodeEdits(t *testing.T) {
 }
 
 func mustMarshal(t testing.TB, v any) []byte {
-	js, err := mpMarshal(v)
+	js, err := marshalPlainJSON(v)
 	if err != nil {
 		t.Fatal(err)
 	}
