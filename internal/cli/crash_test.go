@@ -153,3 +153,106 @@ func TestGatewayCrash(t *testing.T) {
 	}
 	t.Logf("all %d spooled messages arrived after SIGKILL and restart", n)
 }
+
+// TestGatewaySignals: SIGHUP reloads a changed configuration in a running
+// process; SIGTERM shuts it down gracefully, flushing the ledger first.
+func TestGatewaySignals(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "w.db")
+	ok(t, db, "apply", "-f", acme)
+	var mu sync.Mutex
+	var last map[string]any
+	vendor := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		msgs, _ := fakevendor.DecodeBody(body)
+		mu.Lock()
+		last = msgs.([]any)[0].(map[string]any)["properties"].(map[string]any)
+		mu.Unlock()
+		_, _ = w.Write([]byte("1"))
+	}))
+	defer vendor.Close()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	b, _ := os.ReadFile(acmeGateway)
+	// A long flush interval: only the shutdown can write the ledger.
+	cfg := strings.NewReplacer("https://api-js.mixpanel.com", vendor.URL, "dir: ./var/spool", "dir: "+filepath.Join(dir, "spool"),
+		"flush_interval: 2s", "flush_interval: 1h").Replace(string(b))
+	cfgPath := filepath.Join(dir, "gateway.yaml")
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperGatewayProcess$")
+	cmd.Env = append(os.Environ(), "WEAKLINK_HASH_KEY=signal-test-key-0123456789",
+		"WEAKLINK_HELPER_ARGS="+strings.Join([]string{"--db", db, "gateway", "--config", cfgPath, "--listen", addr, "--allow-private-upstreams"}, "\x1f"))
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	for i := 0; ; i++ {
+		if resp, err := http.Get("http://" + addr + "/healthz"); err == nil {
+			resp.Body.Close()
+			break
+		}
+		if i > 200 {
+			t.Fatal("the gateway process did not start")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	send := func() map[string]any {
+		events, _ := json.Marshal([]map[string]any{{"event": "E", "properties": map[string]any{"token": "t", "distinct_id": "user_9", "plan": "pro", "$insert_id": "s"}}})
+		resp, err := http.Post("http://"+addr+"/mp/track", "application/x-www-form-urlencoded",
+			strings.NewReader("data="+url.QueryEscape(base64.StdEncoding.EncodeToString(events))))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		return last
+	}
+	if p := send(); p["plan"] != "pro" {
+		t.Fatalf("before reload: %v", p)
+	}
+	// Change the file's modification time only a little: the poller may not
+	// notice, SIGHUP must.
+	if err := os.WriteFile(cfgPath, []byte(strings.Replace(cfg, "plan: keep", "plan: drop", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		if _, kept := send()["plan"]; !kept {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("SIGHUP did not reload the configuration")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("the gateway did not exit cleanly on SIGTERM: %v", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("the gateway did not stop within 15 s of SIGTERM")
+	}
+	var sum struct{ Subjects int }
+	if err := json.Unmarshal([]byte(ok(t, db, "ledger", "--vendor", "mixpanel", "--format", "json")), &sum); err != nil {
+		t.Fatal(err)
+	}
+	if sum.Subjects != 1 {
+		t.Fatalf("ledger after SIGTERM has %d subjects, want 1: the shutdown did not flush it", sum.Subjects)
+	}
+}
