@@ -256,3 +256,47 @@ func TestGatewaySignals(t *testing.T) {
 		t.Fatalf("ledger after SIGTERM has %d subjects, want 1: the shutdown did not flush it", sum.Subjects)
 	}
 }
+
+// TestGatewayAdminListener: with --admin-listen, /metrics is served there
+// and not on the public listener.
+func TestGatewayAdminListener(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "w.db")
+	ok(t, db, "apply", "-f", acme)
+	free := func() string {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		return ln.Addr().String()
+	}
+	public, admin := free(), free()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperGatewayProcess$")
+	cmd.Env = append(os.Environ(), "WEAKLINK_HASH_KEY=admin-test-key-0123456789",
+		"WEAKLINK_HELPER_ARGS="+strings.Join([]string{"--db", db, "gateway", "--config", acmeGateway, "--listen", public, "--admin-listen", admin}, "\x1f"))
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Signal(syscall.SIGTERM); _ = cmd.Wait() }()
+	status := func(u string) int {
+		resp, err := http.Get(u)
+		if err != nil {
+			return 0
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for i := 0; status("http://"+admin+"/healthz") != 200; i++ {
+		if i > 200 {
+			t.Fatal("the admin listener did not start")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if s := status("http://" + admin + "/metrics"); s != 200 {
+		t.Errorf("admin /metrics: %d", s)
+	}
+	if s := status("http://" + public + "/metrics"); s != 404 {
+		t.Errorf("public /metrics: %d, want 404 (metrics stay on the admin listener)", s)
+	}
+}

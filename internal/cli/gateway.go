@@ -21,7 +21,7 @@ import (
 )
 
 func (a *app) gatewayCmd() *cobra.Command {
-	var listen, config string
+	var listen, adminListen, config string
 	var allowPrivate bool
 	cmd := &cobra.Command{
 		Use:   "gateway --config FILE [--listen ADDR]",
@@ -60,7 +60,19 @@ keeps serving. Prometheus metrics are at /metrics, health at /healthz.`,
 			if err != nil {
 				return err
 			}
-			srv := &http.Server{Handler: g.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second}
+			handler := g.Handler()
+			var admin *http.Server
+			if adminListen != "" {
+				handler = g // the public listener serves ingestion only
+				aln, err := net.Listen("tcp", adminListen)
+				if err != nil {
+					return err
+				}
+				admin = &http.Server{Handler: g.AdminHandler(), ReadHeaderTimeout: 10 * time.Second}
+				go func() { _ = admin.Serve(aln) }()
+				log.Info("gateway: admin endpoints (/metrics, /healthz)", "addr", aln.Addr().String())
+			}
+			srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second}
 			hup := make(chan os.Signal, 1)
 			signal.Notify(hup, syscall.SIGHUP)
 			defer signal.Stop(hup)
@@ -76,6 +88,9 @@ keeps serving. Prometheus metrics are at /metrics, health at /healthz.`,
 				sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 				defer cancel()
 				_ = srv.Shutdown(sctx)
+				if admin != nil {
+					_ = admin.Shutdown(sctx)
+				}
 			}()
 			log.Info("gateway: listening", "addr", ln.Addr().String(), "config", config, "routes", len(g.Config().Routes))
 			fmt.Fprintf(a.out, "weaklink gateway listening on http://%s\n", ln.Addr())
@@ -86,6 +101,7 @@ keeps serving. Prometheus metrics are at /metrics, health at /healthz.`,
 		},
 	}
 	cmd.Flags().StringVar(&listen, "listen", "", "address to listen on (default: the config's listen, else 127.0.0.1:8787)")
+	cmd.Flags().StringVar(&adminListen, "admin-listen", "", "serve /metrics and /healthz on this address only (for example 127.0.0.1:9090), not on the public listener")
 	cmd.Flags().StringVar(&config, "config", "", "gateway configuration file (kind: gateway)")
 	cmd.Flags().BoolVar(&allowPrivate, "allow-private-upstreams", false, "allow upstreams on loopback or private addresses (tests and demos with a fake vendor)")
 	cmd.AddCommand(a.gatewayExplainCmd(), a.fakeVendorCmd())

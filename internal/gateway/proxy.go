@@ -824,12 +824,24 @@ func (g *Gateway) purpose(vendor string) string {
 	return "analytics"
 }
 
-// Handler serves the gateway with Prometheus metrics at /metrics and a
-// health check at /healthz beside it.
+// Handler serves the gateway with the admin endpoints (/metrics, /healthz)
+// beside it, for a single listener.
 func (g *Gateway) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", promhttp.HandlerFor(g.metrics.Registry, promhttp.HandlerOpts{}))
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
+	g.addAdmin(mux)
 	mux.Handle("/", g)
 	return mux
+}
+
+// AdminHandler serves only /metrics and /healthz, for a separate, private
+// listener; the public one then serves the gateway alone.
+func (g *Gateway) AdminHandler() http.Handler {
+	mux := http.NewServeMux()
+	g.addAdmin(mux)
+	return mux
+}
+
+func (g *Gateway) addAdmin(mux *http.ServeMux) {
+	mux.Handle("GET /metrics", promhttp.HandlerFor(g.metrics.Registry, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 }
