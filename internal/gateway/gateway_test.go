@@ -371,8 +371,8 @@ func TestKillSwitch(t *testing.T) {
 		if resp.StatusCode == http.StatusForbidden {
 			latency = time.Since(blockedAt)
 			body, _ := io.ReadAll(resp.Body)
-			if !strings.Contains(string(body), "vendor breach") {
-				t.Errorf("blocked response does not say why: %s", body)
+			if !strings.Contains(string(body), `vendor \"mixpanel\" is blocked`) || strings.Contains(string(body), "vendor breach") {
+				t.Errorf("blocked response must say the vendor is blocked, without the operator's reason: %s", body)
 			}
 			break
 		}

@@ -272,11 +272,9 @@ func (g *Gateway) blockReason(r *route) (key, msg string) {
 			return "not_in_inventory", fmt.Sprintf("vendor %q is not in the inventory", v)
 		}
 	case gate.Block != nil:
-		msg := fmt.Sprintf("vendor %q is blocked", v)
-		if gate.Block.Reason != "" {
-			msg += ": " + gate.Block.Reason
-		}
-		return "blocked", msg
+		// The reason is the operator's (it may name an incident); clients on
+		// the public internet are told only that the vendor is blocked.
+		return "blocked", fmt.Sprintf("vendor %q is blocked", v)
 	case gate.Status != "approved" && gate.Status != "active" && !r.cfg.AllowUnapproved:
 		return "not_approved", fmt.Sprintf("vendor %q is %s, not approved", v, gate.Status)
 	}
@@ -302,6 +300,9 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	vendor := rte.cfg.Vendor
 	if key, msg := g.blockReason(rte); key != "" {
+		if key == "blocked" {
+			g.log.Debug("gateway: refused traffic to a blocked vendor", "vendor", vendor)
+		}
 		g.metrics.Requests.WithLabelValues(vendor, "blocked").Inc()
 		g.metrics.Blocked.WithLabelValues(vendor, key).Inc()
 		g.ledger.CountBlocked(vendor, key, 1)
