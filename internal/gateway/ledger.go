@@ -97,15 +97,15 @@ func (l *Ledger) Add(vendor, system, route string, out Outcome, at time.Time) {
 			}
 		}
 	}
-	for _, d := range out.Decisions {
-		if d.Action == ActKeep {
+	for k, n := range out.Counts {
+		if k.Action == ActKeep {
 			continue
 		}
-		cat := d.Category
+		cat := k.Category
 		if cat == "" {
 			cat = "unclassified"
 		}
-		l.actions[actionKey{vendor, actionName(d.Action), cat}]++
+		l.actions[actionKey{vendor, actionName(k.Action), cat}] += int64(n)
 	}
 	if len(l.entries) >= MaxPendingLedger {
 		select {

@@ -30,7 +30,11 @@ type Decision struct {
 
 // Outcome is the effect of a policy on one batch.
 type Outcome struct {
+	// Decisions, one per field, with paths and reasons, are kept only when
+	// explaining; Counts always holds how many fields each action took, by
+	// category (for metrics and the ledger).
 	Decisions []Decision
+	Counts    map[ActionCategory]int
 	// Sent are, per remaining message, the categories of the data left in it
 	// after the policy (what the vendor actually receives).
 	Sent [][]string
@@ -54,6 +58,9 @@ var protocolFields = map[string][]string{
 	"amplitude": {"api_key", "insert_id", "time", "event_type", "event_id", "session_id", "library"},
 	"ga4":       {"timestamp_micros", "non_personalized_ads", "engagement_time_msec", "session_id", "v", "tid", "gtm", "_p", "en"},
 }
+
+// ActionCategory keys Outcome.Counts.
+type ActionCategory struct{ Action, Category string }
 
 // Engine applies policies.
 type Engine struct {
@@ -147,18 +154,18 @@ func (e *Engine) Apply(p *Policy, b *adapter.Batch, wireFormat string) Outcome {
 // reason, and fields are visited in key order (for people). Without it, the
 // proxy's hot path records only what metrics and the ledger need.
 func (e *Engine) apply(p *Policy, b *adapter.Batch, wireFormat string, explain bool) Outcome {
-	var out Outcome
+	out := Outcome{Counts: map[ActionCategory]int{}}
+	ruleMemo := map[adapter.Kind]map[string]catRule{}
 	protocol := protocolFields[wireFormat]
 	b.DropClientIP = p.ClientIP != ActKeep
 	kept := b.Messages[:0]
 	for i, m := range b.Messages {
 		rules := p.rulesFor(m.Kind)
 		if m.Kind == adapter.KindEvent && slices.Contains(rules.DropEvents, m.Name) {
-			d := Decision{Message: i, Action: ActDrop}
+			out.Counts[ActionCategory{ActDrop, ""}]++
 			if explain {
-				d.Path, d.Reason = "event", why{code: whyDropEvents, arg: m.Name}.String()
+				out.Decisions = append(out.Decisions, Decision{Message: i, Action: ActDrop, Path: "event", Reason: why{code: whyDropEvents, arg: m.Name}.String()})
 			}
-			out.Decisions = append(out.Decisions, d)
 			out.DroppedMessages++
 			continue
 		}
@@ -166,7 +173,12 @@ func (e *Engine) apply(p *Policy, b *adapter.Batch, wireFormat string, explain b
 		if m.Subject != nil {
 			subject = adapter.String(m.Object, m.Subject)
 		}
-		mp := &messagePolicy{e: e, p: p, rules: rules, index: i, out: &out, sent: map[string]bool{}, protocol: protocol, explain: explain}
+		memo := ruleMemo[m.Kind]
+		if memo == nil {
+			memo = map[string]catRule{}
+			ruleMemo[m.Kind] = memo
+		}
+		mp := &messagePolicy{e: e, p: p, rules: rules, index: i, out: &out, sent: map[string]bool{}, protocol: protocol, explain: explain, memo: memo}
 		covered := map[string]bool{}
 		for _, path := range m.Props {
 			covered[path.String()] = true
@@ -213,6 +225,23 @@ type messagePolicy struct {
 	sent     map[string]bool
 	protocol []string
 	explain  bool
+	memo     map[string]catRule // category rules already looked up in this batch
+}
+
+type catRule struct {
+	key   string
+	rule  Rule
+	found bool
+}
+
+// categoryRule is rules.categoryRule, remembered for the batch.
+func (mp *messagePolicy) categoryRule(cat string) (string, Rule, bool) {
+	if r, ok := mp.memo[cat]; ok {
+		return r.key, r.rule, r.found
+	}
+	k, r, found := mp.rules.categoryRule(cat)
+	mp.memo[cat] = catRule{k, r, found}
+	return k, r, found
 }
 
 // why is a decision's reason, formatted only when explaining.
@@ -259,11 +288,10 @@ func (w why) String() string {
 }
 
 func (mp *messagePolicy) decide(path, category, action string, reason why) {
-	d := Decision{Message: mp.index, Category: category, Action: action}
+	mp.out.Counts[ActionCategory{action, category}]++
 	if mp.explain {
-		d.Path, d.Reason = path, reason.String()
+		mp.out.Decisions = append(mp.out.Decisions, Decision{Message: mp.index, Category: category, Action: action, Path: path, Reason: reason.String()})
 	}
-	mp.out.Decisions = append(mp.out.Decisions, d)
 }
 
 // join builds a field path, only when explaining.
@@ -307,7 +335,7 @@ func (mp *messagePolicy) field(parent map[string]any, key, path string) {
 		if cat == "" {
 			continue
 		}
-		if ruleKey, rule, ok := mp.rules.categoryRule(cat); ok {
+		if ruleKey, rule, ok := mp.categoryRule(cat); ok {
 			mp.act(parent, key, path, cat, rule, why{code: whyCategory, arg: ruleKey})
 			return
 		}
@@ -443,7 +471,7 @@ func (mp *messagePolicy) scrub(v any, path string) any {
 				cat = mp.valueCategory("", k)
 			}
 			if cat != "" {
-				if ruleKey, rule, ok := mp.rules.categoryRule(cat); ok && rule.Action != ActKeep {
+				if ruleKey, rule, ok := mp.categoryRule(cat); ok && rule.Action != ActKeep {
 					mp.act(x, k, sub, cat, rule, why{code: whyCategoryNested, arg: ruleKey})
 					continue
 				}
@@ -480,7 +508,7 @@ func (mp *messagePolicy) scrubText(s, path string) string {
 		if f.Category == "" || f.Start < last {
 			continue
 		}
-		ruleKey, rule, ok := mp.rules.categoryRule(f.Category)
+		ruleKey, rule, ok := mp.categoryRule(f.Category)
 		if !ok || rule.Action == ActKeep {
 			continue
 		}
@@ -520,7 +548,7 @@ func (mp *messagePolicy) scrubEnvelope(obj map[string]any, prefix adapter.Path, 
 			continue
 		}
 		if cat != "" {
-			if ruleKey, rule, ok := mp.rules.categoryRule(cat); ok && rule.Action != ActKeep {
+			if ruleKey, rule, ok := mp.categoryRule(cat); ok && rule.Action != ActKeep {
 				mp.act(obj, k, p.String(), cat, rule, why{code: whyCategoryEnvelope, arg: ruleKey})
 				continue
 			}

@@ -347,19 +347,15 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out := rt.engine.Apply(rte.policy, batch, rte.cfg.Adapter)
-	// Sum per request first: one Prometheus lookup per (action, category).
-	fieldCounts := map[[2]string]int{}
-	for _, d := range out.Decisions {
-		if d.Action != ActKeep {
-			cat := d.Category
+	// One Prometheus lookup per (action, category) of the request.
+	for k, n := range out.Counts {
+		if k.Action != ActKeep {
+			cat := k.Category
 			if cat == "" {
 				cat = "unclassified"
 			}
-			fieldCounts[[2]string{actionName(d.Action), cat}]++
+			g.metrics.Fields.WithLabelValues(vendor, actionName(k.Action), cat).Add(float64(n))
 		}
-	}
-	for k, n := range fieldCounts {
-		g.metrics.Fields.WithLabelValues(vendor, k[0], k[1]).Add(float64(n))
 	}
 	if out.DroppedMessages > 0 {
 		g.metrics.Blocked.WithLabelValues(vendor, "drop_events").Add(float64(out.DroppedMessages))

@@ -119,7 +119,9 @@ var ErrParse = errors.New("cannot parse the request body")
 
 // DecodeJSON decodes a JSON value keeping numbers exact (json.Number), so a
 // re-encoded payload carries the same numbers.
-func DecodeJSON(b []byte, v any) error {
+func DecodeJSON(b []byte, v any) error { return decodeFast(b, v, decodeJSONStd) }
+
+func decodeJSONStd(b []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	if err := dec.Decode(v); err != nil {

@@ -423,6 +423,9 @@ func jsonKind(v any) string {
 // marshalPlainJSON encodes v without escaping <, > and & (so URLs and
 // titles keep their bytes) and without a trailing newline.
 func marshalPlainJSON(v any) ([]byte, error) {
+	if out, ok := appendJSON(nil, v); ok {
+		return out, nil
+	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)

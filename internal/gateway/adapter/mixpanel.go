@@ -411,7 +411,9 @@ func (Mixpanel) Encode(r *Request, b *Batch) (*Request, error) {
 
 // mpDecodeJSON decodes one JSON value with numbers as json.Number and
 // refuses anything but white space after it.
-func mpDecodeJSON(b []byte, v any) error {
+func mpDecodeJSON(b []byte, v any) error { return decodeFast(b, v, mpDecodeJSONStd) }
+
+func mpDecodeJSONStd(b []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	if err := dec.Decode(v); err != nil {
