@@ -156,6 +156,7 @@ func (e *Engine) Apply(p *Policy, b *adapter.Batch, wireFormat string) Outcome {
 func (e *Engine) apply(p *Policy, b *adapter.Batch, wireFormat string, explain bool) Outcome {
 	out := Outcome{Counts: map[ActionCategory]int{}}
 	ruleMemo := map[adapter.Kind]map[string]catRule{}
+	keyCats := map[string]keyCategory{} // field names repeat across a batch's messages
 	protocol := protocolFields[wireFormat]
 	b.DropClientIP = p.ClientIP != ActKeep
 	kept := b.Messages[:0]
@@ -178,7 +179,7 @@ func (e *Engine) apply(p *Policy, b *adapter.Batch, wireFormat string, explain b
 			memo = map[string]catRule{}
 			ruleMemo[m.Kind] = memo
 		}
-		mp := &messagePolicy{e: e, p: p, rules: rules, index: i, out: &out, sent: map[string]bool{}, protocol: protocol, explain: explain, memo: memo}
+		mp := &messagePolicy{e: e, p: p, rules: rules, index: i, out: &out, sent: map[string]bool{}, protocol: protocol, explain: explain, memo: memo, keyCats: keyCats}
 		covered := map[string]bool{}
 		for _, path := range m.Props {
 			covered[path.String()] = true
@@ -202,7 +203,7 @@ func (e *Engine) apply(p *Policy, b *adapter.Batch, wireFormat string, explain b
 		}
 		// The envelope (event name, token, time) is structure, not data: it
 		// passes, but category rules still reach into it.
-		mp.scrubEnvelope(m.Object, nil, covered)
+		mp.scrubEnvelope(m.Object, "", covered)
 		sent := make([]string, 0, len(mp.sent))
 		for c := range mp.sent {
 			sent = append(sent, c)
@@ -226,6 +227,26 @@ type messagePolicy struct {
 	protocol []string
 	explain  bool
 	memo     map[string]catRule // category rules already looked up in this batch
+	keyCats  map[string]keyCategory
+}
+
+// keyCategory is what a field name says: by its name, and as data itself
+// (an email used as a key).
+type keyCategory struct{ byName, asData string }
+
+func (mp *messagePolicy) keyCategory(key string) keyCategory {
+	if kc, ok := mp.keyCats[key]; ok {
+		return kc
+	}
+	var kc keyCategory
+	if !slices.Contains(mp.protocol, key) {
+		if f, ok := mp.e.classifier.FieldName(key); ok {
+			kc.byName = f.Category
+		}
+		kc.asData = mp.valueCategory("", key)
+	}
+	mp.keyCats[key] = kc
+	return kc
 }
 
 type catRule struct {
@@ -331,7 +352,7 @@ func (mp *messagePolicy) field(parent map[string]any, key, path string) {
 	// A category rule applies to what the name says, to what the whole value
 	// is (an email under an innocent name), or to what the key itself is (an
 	// email used as a property name).
-	for _, cat := range []string{category, mp.valueCategory(key, value), mp.valueCategory("", key)} {
+	for _, cat := range []string{category, mp.valueCategory(key, value), mp.keyCategory(key).asData} {
 		if cat == "" {
 			continue
 		}
@@ -354,8 +375,8 @@ func (mp *messagePolicy) classify(key string, value any) string {
 	if slices.Contains(mp.protocol, key) {
 		return ""
 	}
-	if f, ok := mp.e.classifier.FieldName(key); ok && f.Category != "" {
-		return f.Category
+	if c := mp.keyCategory(key).byName; c != "" {
+		return c
 	}
 	return mp.valueCategory(key, value)
 }
@@ -468,7 +489,7 @@ func (mp *messagePolicy) scrub(v any, path string) any {
 			sub := mp.join(path, k)
 			cat := mp.classify(k, x[k])
 			if cat == "" {
-				cat = mp.valueCategory("", k)
+				cat = mp.keyCategory(k).asData
 			}
 			if cat != "" {
 				if ruleKey, rule, ok := mp.categoryRule(cat); ok && rule.Action != ActKeep {
@@ -530,17 +551,20 @@ func (mp *messagePolicy) scrubText(s, path string) string {
 
 // scrubEnvelope reaches into parts of the message that are neither property
 // maps nor fields, with category rules only.
-func (mp *messagePolicy) scrubEnvelope(obj map[string]any, prefix adapter.Path, covered map[string]bool) {
+func (mp *messagePolicy) scrubEnvelope(obj map[string]any, prefix string, covered map[string]bool) {
 	for _, k := range mp.keys(obj) {
-		p := append(slices.Clone(prefix), k)
-		if covered[p.String()] {
+		p := k
+		if prefix != "" {
+			p = prefix + "." + k
+		}
+		if covered[p] {
 			continue
 		}
 		cat := mp.classify(k, obj[k])
 		if rule, ok := mp.rules.Fields[k]; ok {
 			// An explicit field rule governs the envelope too: a project token
 			// named "token" must pass even where credentials are dropped.
-			mp.act(obj, k, p.String(), cat, rule, why{code: whyField, arg: k})
+			mp.act(obj, k, p, cat, rule, why{code: whyField, arg: k})
 			continue
 		}
 		if sub, ok := obj[k].(map[string]any); ok {
@@ -549,15 +573,15 @@ func (mp *messagePolicy) scrubEnvelope(obj map[string]any, prefix adapter.Path, 
 		}
 		if cat != "" {
 			if ruleKey, rule, ok := mp.categoryRule(cat); ok && rule.Action != ActKeep {
-				mp.act(obj, k, p.String(), cat, rule, why{code: whyCategoryEnvelope, arg: ruleKey})
+				mp.act(obj, k, p, cat, rule, why{code: whyCategoryEnvelope, arg: ruleKey})
 				continue
 			}
 		}
 		switch v := obj[k].(type) {
 		case string:
-			obj[k] = mp.scrubText(v, mp.join(p.String(), ""))
+			obj[k] = mp.scrubText(v, mp.join(p, ""))
 		case []any:
-			obj[k] = mp.scrub(v, mp.join(p.String(), "")) // lists in the envelope are searched too
+			obj[k] = mp.scrub(v, mp.join(p, "")) // lists in the envelope are searched too
 		}
 		mp.note(cat, obj[k])
 	}

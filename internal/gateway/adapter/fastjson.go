@@ -29,6 +29,7 @@ type jsonParser struct {
 	b     []byte
 	i     int
 	depth int
+	keys  map[string]string // object keys repeat across a batch's events: one copy each
 }
 
 // parseJSON decodes one JSON value that is the whole of b, bar whitespace.
@@ -105,7 +106,7 @@ func (p *jsonParser) object() (any, error) {
 		if p.i >= len(p.b) || p.b[p.i] != '"' {
 			return nil, errFastJSON
 		}
-		k, err := p.str()
+		k, err := p.key()
 		if err != nil {
 			return nil, err
 		}
@@ -119,7 +120,7 @@ func (p *jsonParser) object() (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		m[k.(string)] = v
+		m[k] = v
 		p.ws()
 		if p.i >= len(p.b) {
 			return nil, errFastJSON
@@ -314,6 +315,37 @@ func (p *jsonParser) str() (any, error) {
 		}
 	}
 	return nil, errFastJSON
+}
+
+// key reads an object key, interned: a key without escapes that was seen
+// before costs no allocation.
+func (p *jsonParser) key() (string, error) {
+	start := p.i + 1
+	for j := start; j < len(p.b); j++ {
+		c := p.b[j]
+		if c == '"' {
+			if p.keys == nil {
+				p.keys = map[string]string{}
+			}
+			if k, ok := p.keys[string(p.b[start:j])]; ok {
+				p.i = j + 1
+				return k, nil
+			}
+			break
+		}
+		if c == '\\' || c < 0x20 || c >= utf8.RuneSelf {
+			break
+		}
+	}
+	v, err := p.str()
+	if err != nil {
+		return "", err
+	}
+	k := v.(string)
+	if p.keys != nil && len(p.keys) < 4096 {
+		p.keys[k] = k
+	}
+	return k, nil
 }
 
 // pairHalf reads a following \uXXXX without consuming it.
