@@ -404,7 +404,7 @@ func (c *Config) File() string { return c.file }
 // HashKeyBytes is the secret for keyed hashes.
 func (c *Config) HashKeyBytes() []byte { return c.hashKey }
 
-// Route returns the route for a vendor.
+// RouteFor returns the route for a vendor.
 func (c *Config) RouteFor(vendor string) (*RouteConfig, bool) {
 	for i := range c.Routes {
 		if c.Routes[i].Vendor == vendor {

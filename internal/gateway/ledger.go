@@ -20,14 +20,13 @@ const MaxPendingLedger = 200_000
 // store in batches. Several gateways may write to one database: the store
 // merges rows.
 type Ledger struct {
-	store     store.Store
-	hash      func(string) string // keyed hash of subjects; nil keeps them in plaintext
-	mu        sync.Mutex
-	entries   map[ledgerKey]*store.LedgerEntry
-	actions   map[actionKey]int64
-	observed  map[flowKey]*observation
-	flushNow  chan struct{}
-	lastError error
+	store    store.Store
+	hash     func(string) string // keyed hash of subjects; nil keeps them in plaintext
+	mu       sync.Mutex
+	entries  map[ledgerKey]*store.LedgerEntry
+	actions  map[actionKey]int64
+	observed map[flowKey]*observation
+	flushNow chan struct{}
 }
 
 type ledgerKey struct{ vendor, subject, category string }
@@ -180,7 +179,6 @@ func (l *Ledger) Flush(ctx context.Context) error {
 		for _, a := range actions {
 			l.actions[actionKey{a.Vendor, a.Action, a.Category}] += a.Count
 		}
-		l.lastError = err
 		l.mu.Unlock()
 		return fmt.Errorf("ledger flush: %w", err)
 	}

@@ -332,7 +332,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	client := clientIP(r)
 	if kind == adapter.RoutePassThrough {
 		g.metrics.Requests.WithLabelValues(vendor, "pass_through").Inc()
-		g.forward(w, r.Context(), rte, in, gzipped, client, adapter.KindEvent, false)
+		g.forward(r.Context(), w, rte, in, gzipped, client, false)
 		return
 	}
 	batch, err := rte.ad.Decode(in)
@@ -340,7 +340,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		g.metrics.Requests.WithLabelValues(vendor, "parse_error").Inc()
 		if rte.cfg.OnParseError == "pass" {
 			g.log.Warn("gateway: body not parsed; forwarded unchanged (on_parse_error: pass)", "vendor", vendor, "path", sub)
-			g.forward(w, r.Context(), rte, in, gzipped, client, adapter.KindEvent, false)
+			g.forward(r.Context(), w, rte, in, gzipped, client, false)
 			return
 		}
 		writeError(w, http.StatusBadRequest, fmt.Sprintf("%s: %v; the request was not forwarded (on_parse_error: block)", rte.cfg.Adapter, err))
@@ -370,7 +370,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	g.ledger.Add(vendor, rte.cfg.System, rte.cfg.Prefix, out, g.opts.Now())
 	if len(batch.Messages) == 0 {
 		g.metrics.Requests.WithLabelValues(vendor, "all_dropped").Inc()
-		writeAck(w, rte.cfg.Adapter, in, 0)
+		writeAck(w, rte.cfg.Adapter, in)
 		return
 	}
 	outReq, err := rte.ad.Encode(in, batch)
@@ -379,7 +379,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusInternalServerError, "the gateway could not re-encode the request")
 		return
 	}
-	g.forward(w, r.Context(), rte, outReq, gzipped, client, adapter.KindEvent, batch.DropClientIP)
+	g.forward(r.Context(), w, rte, outReq, gzipped, client, batch.DropClientIP)
 }
 
 var errTooLarge = errors.New("request body too large")
@@ -477,7 +477,7 @@ func (g *Gateway) buildUpstream(rte *route, req *adapter.Request, gzipped bool, 
 
 // forward sends a request upstream, or spools it when the upstream is down
 // or a backlog is waiting (order is kept).
-func (g *Gateway) forward(w http.ResponseWriter, ctx context.Context, rte *route, req *adapter.Request, gzipped bool, client string, _ adapter.Kind, dropIP bool) {
+func (g *Gateway) forward(ctx context.Context, w http.ResponseWriter, rte *route, req *adapter.Request, gzipped bool, client string, dropIP bool) {
 	vendor := rte.cfg.Vendor
 	up, err := g.buildUpstream(rte, req, gzipped, client, dropIP)
 	if err != nil {
@@ -531,7 +531,7 @@ func (g *Gateway) enqueue(w http.ResponseWriter, rte *route, req *adapter.Reques
 	g.metrics.Requests.WithLabelValues(vendor, "spooled").Inc()
 	g.updateSpoolGauges(vendor, sp)
 	sp.kick()
-	writeAck(w, rte.cfg.Adapter, req, 1)
+	writeAck(w, rte.cfg.Adapter, req)
 }
 
 type upstreamResponse struct {
@@ -569,7 +569,7 @@ func (g *Gateway) send(ctx context.Context, vendor string, up *upstreamRequest) 
 // writeAck answers a client whose messages were accepted without an
 // upstream answer (spooled, or all dropped by policy), in the shape its SDK
 // expects.
-func writeAck(w http.ResponseWriter, adapterName string, req *adapter.Request, _ int) {
+func writeAck(w http.ResponseWriter, adapterName string, req *adapter.Request) {
 	switch adapterName {
 	case "mixpanel":
 		if req.Query.Get("verbose") == "1" {

@@ -178,10 +178,8 @@ func Delete(obj map[string]any, p Path) {
 	if len(p) == 0 {
 		return
 	}
-	if m := Map(obj, p[:len(p)-1]); m != nil {
+	if m := Map(obj, p[:len(p)-1]); m != nil { // Map of an empty path is obj itself
 		delete(m, p[len(p)-1])
-	} else if len(p) == 1 {
-		delete(obj, p[0])
 	}
 }
 
