@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 )
 
@@ -328,6 +327,6 @@ func (Amplitude) Encode(r *Request, b *Batch) (*Request, error) {
 	for i, p := range st.form {
 		parts[i] = p.raw
 	}
-	parts[st.ident] = url.QueryEscape(st.form[st.ident].key) + "=" + url.QueryEscape(string(js))
+	parts[st.ident] = formEscape(st.form[st.ident].key) + "=" + formEscape(string(js))
 	return derivedRequest(r, r.Query, []byte(strings.Join(parts, "&"))), nil
 }

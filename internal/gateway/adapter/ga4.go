@@ -504,9 +504,9 @@ func ga4EncodeHit(obj map[string]any, order []string) string {
 			if sb.Len() > 0 {
 				sb.WriteByte('&')
 			}
-			sb.WriteString(url.QueryEscape(k))
+			sb.WriteString(formEscape(k))
 			sb.WriteByte('=')
-			sb.WriteString(url.QueryEscape(v))
+			sb.WriteString(formEscape(v))
 		}
 	}
 	return sb.String()

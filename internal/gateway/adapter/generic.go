@@ -473,11 +473,11 @@ func parseFormPairs(s string) ([]formPair, error) {
 			return nil, fmt.Errorf("raw semicolon in %q", clip(raw))
 		}
 		k, v, _ := strings.Cut(raw, "=")
-		key, err := url.QueryUnescape(k)
+		key, err := formUnescape(k)
 		if err != nil {
 			return nil, fmt.Errorf("key %q: %v", clip(k), err)
 		}
-		val, err := url.QueryUnescape(v)
+		val, err := formUnescape(v)
 		if err != nil {
 			return nil, fmt.Errorf("value of %q: %v", clip(key), err)
 		}

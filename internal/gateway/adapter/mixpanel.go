@@ -149,14 +149,14 @@ func (Mixpanel) Decode(r *Request) (*Batch, error) {
 		st.dataPair = -1
 		for i, pair := range st.pairs {
 			rawKey, rawVal, _ := strings.Cut(pair, "=")
-			key, err := url.QueryUnescape(rawKey)
+			key, err := formUnescape(rawKey)
 			if err != nil {
 				return nil, mpParseErr("form field %d: bad escape in the name: %v", i, err)
 			}
 			if key != "data" && key != "ip" {
 				continue
 			}
-			val, err := url.QueryUnescape(rawVal)
+			val, err := formUnescape(rawVal)
 			if err != nil {
 				return nil, mpParseErr("form field %s: bad escape: %v", key, err)
 			}
@@ -391,7 +391,7 @@ func (Mixpanel) Encode(r *Request, b *Batch) (*Request, error) {
 			return nil, errors.New("mixpanel: inconsistent form state")
 		}
 		rawKey, _, _ := strings.Cut(pairs[st.dataPair], "=")
-		pairs[st.dataPair] = rawKey + "=" + url.QueryEscape(val)
+		pairs[st.dataPair] = rawKey + "=" + formEscape(val)
 		if b.DropClientIP {
 			for _, i := range st.ipPairs {
 				rawKey, _, _ := strings.Cut(pairs[i], "=")
