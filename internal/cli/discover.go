@@ -39,6 +39,7 @@ type discoverFlags struct {
 	noGitignore    bool
 	maxFileSize    int64
 	quiet          bool
+	exclude        []string
 	baselineReason string
 }
 
@@ -106,6 +107,7 @@ func addDiscoverFlags(cmd *cobra.Command, f *discoverFlags) {
 	fl.BoolVar(&f.noGitignore, "no-gitignore", false, "scan files that .gitignore ignores")
 	fl.Int64Var(&f.maxFileSize, "max-file-size", discover.DefaultMaxFileSize, "skip files larger than this many bytes")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress output")
+	fl.StringArrayVar(&f.exclude, "exclude", nil, "gitignore-style pattern of paths not to scan (repeatable)")
 }
 
 func (a *app) runDiscover(ctx context.Context, paths []string, f discoverFlags, against bool) error {
@@ -116,7 +118,7 @@ func (a *app) runDiscover(ctx context.Context, paths []string, f discoverFlags, 
 		paths = []string{"."}
 	}
 	opts := discover.Options{IncludeVendored: f.includeVendor, IncludeLocks: f.includeLocks,
-		NoGitignore: f.noGitignore, MaxFileSize: f.maxFileSize}
+		NoGitignore: f.noGitignore, MaxFileSize: f.maxFileSize, Exclude: f.exclude}
 	firstParty := slices.Clone(f.firstParty)
 	if f.config != "" {
 		c, err := discover.LoadConfig(f.config)

@@ -46,7 +46,6 @@ func (x *index) isSend(vendor, chain, method string) bool {
 // callSite is a call or composite literal at src[open] ('(' or '{').
 type callSite struct {
 	start int      // offset of the chain's first identifier
-	open  int      // offset of the opening bracket
 	chain []string // identifiers, root first ("mixpanel", "people", "set")
 	isNew bool     // preceded by the keyword new
 }

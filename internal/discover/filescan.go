@@ -165,7 +165,7 @@ func (fc *fileScan) calls() {
 			}
 		}
 		cs, ok := chainAt(src, end)
-		if !ok || keywords[cs.chain[len(cs.chain)-1]] {
+		if !ok || (len(cs.chain) == 1 && keywords[cs.chain[0]]) {
 			continue
 		}
 		vendor, ok := fc.vendorOf(cs.chain)

@@ -1,7 +1,6 @@
 package discover
 
 import (
-	"bufio"
 	"bytes"
 	"path"
 	"regexp"
@@ -25,13 +24,14 @@ type ignoreFile struct {
 // cannot compile are skipped, as git does.
 func parseGitignore(dir string, data []byte) *ignoreFile {
 	f := &ignoreFile{dir: dir}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 0, 4096), 64*1024)
-	for sc.Scan() {
-		line := strings.TrimRight(sc.Text(), "\r")
-		if strings.HasSuffix(line, "\\ ") {
-			line = strings.TrimRight(line[:len(line)-2], " ") + " "
-		} else {
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
+	for _, line := range strings.Split(string(data), "\n") {
+		line = strings.TrimRight(line, "\r")
+		if len(line) > 4096 {
+			continue // no real pattern is that long
+		}
+		if !strings.HasSuffix(line, "\\ ") {
+			// Trailing spaces are ignored unless escaped with a backslash.
 			line = strings.TrimRight(line, " \t")
 		}
 		if line == "" || line[0] == '#' {
@@ -50,6 +50,9 @@ func parseGitignore(dir string, data []byte) *ignoreFile {
 		}
 		if line == "" {
 			continue
+		}
+		for strings.Contains(line, "**/**/") {
+			line = strings.ReplaceAll(line, "**/**/", "**/")
 		}
 		anchored := strings.Contains(line, "/")
 		line = strings.TrimPrefix(line, "/")
@@ -85,17 +88,17 @@ func globRegexp(glob string, anchored bool) string {
 		case c == '?':
 			b.WriteString("[^/]")
 		case c == '[':
-			end := strings.IndexByte(glob[i+1:], ']')
+			end := classEnd(glob, i)
 			if end < 0 {
 				b.WriteString(`\[`)
 				continue
 			}
-			class := glob[i+1 : i+1+end]
+			class := glob[i+1 : end]
 			if strings.HasPrefix(class, "!") {
 				class = "^" + class[1:]
 			}
 			b.WriteString("[" + strings.ReplaceAll(class, `\`, `\\`) + "]")
-			i += end + 1
+			i = end
 		case c == '\\' && i+1 < len(glob):
 			i++
 			b.WriteString(regexp.QuoteMeta(string(glob[i])))
@@ -103,8 +106,10 @@ func globRegexp(glob string, anchored bool) string {
 			b.WriteString(regexp.QuoteMeta(string(c)))
 		}
 	}
-	// A pattern matching a directory also matches everything under it.
-	b.WriteString("(?:/.*)?$")
+	// The walk never enters an ignored directory, so a pattern only has to
+	// match the path itself; matching what is under it too would let a
+	// negation ("!logs") re-include files that other rules ignore.
+	b.WriteString("$")
 	return b.String()
 }
 
@@ -150,4 +155,32 @@ func matchesParentDir(re *regexp.Regexp, p string) bool {
 		}
 	}
 	return false
+}
+
+// classEnd returns the index of the ']' that closes the bracket expression
+// opening at glob[open], or -1. A ']' right after '[' or '[!' is a member,
+// and POSIX classes ([:digit:]) nest.
+func classEnd(glob string, open int) int {
+	j := open + 1
+	if j < len(glob) && (glob[j] == '!' || glob[j] == '^') {
+		j++
+	}
+	if j < len(glob) && glob[j] == ']' {
+		j++
+	}
+	for j < len(glob) {
+		if strings.HasPrefix(glob[j:], "[:") {
+			k := strings.Index(glob[j+2:], ":]")
+			if k < 0 {
+				return -1
+			}
+			j += k + 4
+			continue
+		}
+		if glob[j] == ']' {
+			return j
+		}
+		j++
+	}
+	return -1
 }

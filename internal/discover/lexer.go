@@ -87,17 +87,6 @@ func isWordByte(c byte) bool {
 	return c == '_' || ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z') || ('0' <= c && c <= '9')
 }
 
-// lineAt returns the 1-based line of byte offset off in src.
-func lineAt(src []byte, off int) int {
-	n := 1
-	for _, c := range src[:min(off, len(src))] {
-		if c == '\n' {
-			n++
-		}
-	}
-	return n
-}
-
 // lineIndex maps offsets to lines quickly for a file with many findings.
 type lineIndex []int // offsets of line starts
 

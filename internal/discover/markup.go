@@ -189,7 +189,7 @@ func (fc *fileScan) csp() {
 	}
 }
 
-var reTFBlock = regexp.MustCompile(`(?m)^\s*(?:provider|resource|data)\s+"([a-z0-9]+)(?:_[\w-]*)?"|source\s*=\s*"[\w.-]*/?([\w-]+)/([\w-]+)"`)
+var reTFBlock = regexp.MustCompile(`(?m)^[ \t]*(?:provider|resource|data)\s+"([a-z0-9]+)(?:_[\w-]*)?"|source\s*=\s*"[\w.-]*/?([\w-]+)/([\w-]+)"`)
 
 // terraform finds Terraform providers, resources and data sources of
 // vendors (provider "datadog", resource "sentry_project").

@@ -8,18 +8,19 @@ import (
 // Import statements, per language. Each returns the imported package or
 // module and the names it binds in the file.
 var (
-	reJSImport    = regexp.MustCompile(`(?m)\bimport\s+(?:type\s+)?([\w$]+)?\s*,?\s*(?:\{([^}]*)\})?\s*(?:\*\s*as\s+([\w$]+))?\s*from\s*['"]([^'"\n]+)['"]`)
-	reJSBare      = regexp.MustCompile(`(?m)\bimport\s*\(?\s*['"]([^'"\n]+)['"]`)
-	reJSRequire   = regexp.MustCompile(`(?:(?:const|let|var)\s+(?:([\w$]+)|\{([^}]*)\})\s*=\s*)?require\(\s*['"]([^'"\n]+)['"]\s*\)`)
-	rePyImport    = regexp.MustCompile(`(?m)^[ \t]*import[ \t]+([\w., \t]+)$`)
-	rePyFrom      = regexp.MustCompile(`(?m)^[ \t]*from[ \t]+([\w.]+)[ \t]+import[ \t]+\(?([\w, \t\n]+)\)?`)
-	reGoImport    = regexp.MustCompile(`(?m)^\s*(?:import\s+)?(?:([\w.]+)\s+)?"([\w.\-~]+(?:/[\w.\-~]+)+)"`)
-	reRubyRequire = regexp.MustCompile(`(?m)^\s*require\s*\(?\s*['"]([\w\-/]+)['"]`)
-	reJavaImport  = regexp.MustCompile(`(?m)^\s*import\s+(?:static\s+)?([\w.]+)(?:\s+as\s+(\w+))?`)
-	rePHPUse      = regexp.MustCompile(`(?m)^\s*use\s+\\?([\w\\]+)(?:\s+as\s+(\w+))?\s*;`)
-	reSwiftImport = regexp.MustCompile(`(?m)^\s*(?:@testable\s+)?import\s+(\w+)`)
-	reRustUse     = regexp.MustCompile(`(?m)^\s*(?:pub\s+)?(?:use|extern\s+crate)\s+(\w+)`)
-	reCSharpUsing = regexp.MustCompile(`(?m)^\s*using\s+([\w.]+)\s*;`)
+	reJSImport     = regexp.MustCompile(`(?m)\bimport\s+(?:type\s+)?([\w$]+)?\s*,?\s*(?:\{([^}]*)\})?\s*(?:\*\s*as\s+([\w$]+))?\s*from\s*['"]([^'"\n]+)['"]`)
+	reJSBare       = regexp.MustCompile(`(?m)\bimport\s*\(?\s*['"]([^'"\n]+)['"]`)
+	reJSRequire    = regexp.MustCompile(`(?:(?:const|let|var)\s+(?:([\w$]+)|\{([^}]*)\})\s*=\s*)?require\(\s*['"]([^'"\n]+)['"]\s*\)`)
+	rePyImport     = regexp.MustCompile(`(?m)^[ \t]*import[ \t]+([\w., \t]+)$`)
+	rePyFrom       = regexp.MustCompile(`(?m)^[ \t]*from[ \t]+([\w.]+)[ \t]+import[ \t]+\(?([\w, \t\n]+)\)?`)
+	reGoImport     = regexp.MustCompile(`(?m)^[ \t]*(?:import\s+)?(?:([\w.]+)\s+)?"([\w.\-~]+(?:/[\w.\-~]+)+)"`)
+	reGoImportDecl = regexp.MustCompile(`(?m)^import[ \t]*(?:\([^)]*\)|[\w.]*[ \t]*"[^"\n]*")`)
+	reRubyRequire  = regexp.MustCompile(`(?m)^[ \t]*require\s*\(?\s*['"]([\w\-/]+)['"]`)
+	reJavaImport   = regexp.MustCompile(`(?m)^[ \t]*import\s+(?:static\s+)?([\w.]+)(?:\s+as\s+(\w+))?`)
+	rePHPUse       = regexp.MustCompile(`(?m)^[ \t]*use\s+\\?([\w\\]+)(?:\s+as\s+(\w+))?\s*;`)
+	reSwiftImport  = regexp.MustCompile(`(?m)^[ \t]*(?:@testable\s+)?import\s+(\w+)`)
+	reRustUse      = regexp.MustCompile(`(?m)^[ \t]*(?:pub\s+)?(?:use|extern\s+crate)\s+(\w+)`)
+	reCSharpUsing  = regexp.MustCompile(`(?m)^[ \t]*using\s+([\w.]+)\s*;`)
 )
 
 // pythonModules maps Python import names to PyPI packages where the two
@@ -91,6 +92,14 @@ func imports(l lang, src []byte) []importRef {
 			add(m[0], mod, names...)
 		}
 	case langGo:
+		// Only inside import declarations: a quoted "host/path" elsewhere
+		// is a string, not an import.
+		var decls strings.Builder
+		for _, d := range reGoImportDecl.FindAllStringIndex(s, -1) {
+			decls.WriteString(strings.Repeat(" ", d[0]-decls.Len()))
+			decls.WriteString(s[d[0]:d[1]])
+		}
+		s = decls.String()
 		for _, m := range reGoImport.FindAllStringSubmatchIndex(s, -1) {
 			p := sub(s, m, 2)
 			name := sub(s, m, 1)

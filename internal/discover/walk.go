@@ -46,18 +46,21 @@ func walkRoot(ctx context.Context, root string, opts *Options, st *walkStats, vi
 		return err
 	}
 	shown := filepath.ToSlash(filepath.Clean(root))
-	if !info.IsDir() {
-		if info.Mode()&fs.ModeSymlink != 0 {
-			if info, err = os.Stat(root); err != nil {
-				return err
-			}
+	if info.Mode()&fs.ModeSymlink != 0 {
+		// A root named on the command line is followed: the user asked
+		// for it. Links inside it are not.
+		if info, err = os.Stat(root); err != nil {
+			return err
 		}
+	}
+	if !info.IsDir() {
 		return visit(walkFile{abs: root, rel: shown, size: info.Size()})
 	}
 	realRoot, err := filepath.EvalSymlinks(root)
 	if err != nil {
 		return err
 	}
+	root = realRoot
 	display := func(rel string) string {
 		if shown == "." {
 			return rel

@@ -1,0 +1,174 @@
+package cli
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/weaklink/weaklink/internal/discover"
+	"github.com/weaklink/weaklink/internal/inventory"
+)
+
+const acmeCode = "../../examples/acme-code"
+
+// discoverArgs scans acme's dashboard code as the platform-dashboard system.
+func discoverArgs(cmd string, extra ...string) []string {
+	return append([]string{cmd, acmeCode + "/platform-dashboard", "--system", acmeCode + "/platform-dashboard=platform-dashboard", "--first-party", "acme.ai"}, extra...)
+}
+
+// TestDiscoverAgainstInventory runs the whole loop on both databases: drift
+// reports the undeclared vendor and categories, --check fails on them, a
+// baseline accepts them, and --record writes discovered flows once.
+func TestDiscoverAgainstInventory(t *testing.T) {
+	eachBackend(t, func(t *testing.T, db string) {
+		ok(t, db, "apply", "-f", acme)
+
+		out := ok(t, db, discoverArgs("drift")...)
+		for _, want := range []string{
+			"new vendor fullstory (FullStory) receiving user.contact.email, user.name, user.unique_id",
+			"user.contact.email is sent to sentry from platform-dashboard but no flow declares it",
+			"declared flow platform-dashboard.stripe",
+		} {
+			if !strings.Contains(out, want) {
+				t.Errorf("drift output lacks %q:\n%s", want, out)
+			}
+		}
+
+		// The CI gate: exit 1, one actionable line per problem on stderr
+		// when the report itself goes to a file.
+		sarif := filepath.Join(t.TempDir(), "out.sarif")
+		r := run(t, db, discoverArgs("discover", "--check", "--format", "sarif", "-o", sarif)...)
+		if r.code != 1 {
+			t.Fatalf("--check exit %d, want 1\n%s", r.code, r.stderr)
+		}
+		if !strings.Contains(r.stderr, "package.json:13: new-vendor: new vendor fullstory") {
+			t.Errorf("--check stderr:\n%s", r.stderr)
+		}
+		var doc struct {
+			Version string `json:"version"`
+			Runs    []struct {
+				Results []struct {
+					RuleID string `json:"ruleId"`
+					Level  string `json:"level"`
+				} `json:"results"`
+			} `json:"runs"`
+		}
+		data, err := os.ReadFile(sarif)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(data, &doc); err != nil || doc.Version != "2.1.0" || len(doc.Runs) != 1 {
+			t.Fatalf("SARIF: %v %+v", err, doc)
+		}
+		errorsN := 0
+		for _, res := range doc.Runs[0].Results {
+			if res.Level == "error" {
+				errorsN++
+			}
+		}
+		if errorsN != strings.Count(r.stderr, "\n")-1 {
+			t.Errorf("SARIF has %d errors; stderr has %d problem lines:\n%s", errorsN, strings.Count(r.stderr, "\n")-1, r.stderr)
+		}
+
+		// A baseline accepts today's findings; the gate then passes.
+		base := filepath.Join(t.TempDir(), "baseline.yaml")
+		ok(t, db, discoverArgs("drift", "--write-baseline", base)...)
+		if r := run(t, db, discoverArgs("discover", "--check", "--baseline", base)...); r.code != 0 {
+			t.Fatalf("--check with baseline: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+		}
+
+		// --record writes one discovered flow per (system, vendor) and a
+		// proposed vendor for fullstory; a second run changes nothing.
+		r = run(t, db, discoverArgs("discover", "--record")...)
+		if r.code != 0 || !strings.Contains(r.stderr, "proposed vendor") {
+			t.Fatalf("--record: exit %d\n%s", r.code, r.stderr)
+		}
+		var flows []inventory.Flow
+		if err := json.Unmarshal([]byte(ok(t, db, "flows", "list", "--source", "discovered", "--format", "json")), &flows); err != nil {
+			t.Fatal(err)
+		}
+		i := slices.IndexFunc(flows, func(f inventory.Flow) bool { return f.ID == "platform-dashboard.fullstory.discovered" })
+		if i < 0 {
+			t.Fatalf("no discovered fullstory flow in %+v", flows)
+		}
+		fs := flows[i]
+		if !slices.Contains(fs.Categories, "user.contact.email") || len(fs.Evidence) == 0 || fs.Source != "discovered" {
+			t.Errorf("fullstory flow = %+v", fs)
+		}
+		if !strings.Contains(fs.Evidence[0].Ref, "platform-dashboard/") {
+			t.Errorf("evidence ref = %q", fs.Evidence[0].Ref)
+		}
+		v := vendorJSON(t, db, "fullstory")
+		if v.Status != "proposed" || v.Catalog != "fullstory" {
+			t.Errorf("recorded vendor = %+v", v)
+		}
+		r = run(t, db, discoverArgs("discover", "--record")...)
+		if r.code != 0 || !strings.Contains(r.stderr, "recorded 0 discovered flow(s) and 0 proposed vendor(s)") {
+			t.Errorf("second --record: exit %d\n%s", r.code, r.stderr)
+		}
+		// The recorded vendor is still proposed: the gate still fails on it.
+		if r := run(t, db, discoverArgs("discover", "--check")...); r.code != 1 || !strings.Contains(r.stdout, "vendor fullstory is proposed, not approved") {
+			t.Errorf("--check after record: exit %d\n%s", r.code, r.stdout)
+		}
+	})
+}
+
+func TestDiscoverFormatsAndHAR(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "weaklink.db")
+	var rep discover.Report
+	if err := json.Unmarshal([]byte(ok(t, db, "discover", acmeCode, "--format", "json")), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Vendors) < 4 || rep.Drift != nil || rep.Stats.Files == 0 {
+		t.Errorf("json report: %d vendors, drift %v, stats %+v", len(rep.Vendors), rep.Drift, rep.Stats)
+	}
+	md := ok(t, db, "discover", acmeCode, "--format", "markdown")
+	if !strings.Contains(md, "| fullstory") && !strings.Contains(md, "fullstory") {
+		t.Errorf("markdown:\n%s", md)
+	}
+	har := ok(t, db, "discover", "--har", "../discover/testdata/har/chrome-dashboard.har", "--format", "json")
+	var hr discover.Report
+	if err := json.Unmarshal([]byte(har), &hr); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(hr.Vendors, func(v discover.VendorSummary) bool { return v.Vendor == "mixpanel" }) || hr.Stats.Captures != 1 {
+		t.Errorf("HAR report: %+v", hr.Vendors)
+	}
+}
+
+func TestDiscoverBadInput(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "weaklink.db")
+	dir := t.TempDir()
+	if r := run(t, db, "discover", acmeCode, "--format", "xml"); r.code != 2 {
+		t.Errorf("bad --format: exit %d, %s", r.code, r.stderr)
+	}
+	if r := run(t, db, "discover", acmeCode, "--system", "nonsense"); r.code != 2 || !strings.Contains(r.stderr, "DIR=SYSTEM") {
+		t.Errorf("bad --system: exit %d, %s", r.code, r.stderr)
+	}
+	if r := run(t, db, "discover", filepath.Join(dir, "missing")); r.code != 1 || !strings.Contains(r.stderr, "missing") {
+		t.Errorf("missing path: exit %d, %s", r.code, r.stderr)
+	}
+	cfg := filepath.Join(dir, "discover.yaml")
+	os.WriteFile(cfg, []byte("kind: discover\nsystems:\n  - path: a\n    sytem: b\n"), 0o644)
+	if r := run(t, db, "discover", acmeCode, "--config", cfg); r.code != 1 || !strings.Contains(r.stderr, "line 4") {
+		t.Errorf("bad config: exit %d, %s", r.code, r.stderr)
+	}
+	har := filepath.Join(dir, "bad.har")
+	os.WriteFile(har, []byte("{\"log\": {\"entries\": [\n  {\"request\": 7}\n]}}"), 0o644)
+	if r := run(t, db, "discover", "--har", har); r.code != 1 || !strings.Contains(r.stderr, "bad.har") {
+		t.Errorf("bad HAR: exit %d, %s", r.code, r.stderr)
+	}
+	ok(t, db, "apply", "-f", acme)
+	base := filepath.Join(dir, "baseline.yaml")
+	os.WriteFile(base, []byte("version: 1\naccepted:\n  - key: x\n    reasn: y\n"), 0o644)
+	before := ok(t, db, "export", "--format", "json")
+	if r := run(t, db, discoverArgs("discover", "--check", "--record", "--baseline", base)...); r.code != 1 || !strings.Contains(r.stderr, "baseline.yaml:4") {
+		t.Errorf("bad baseline: exit %d, %s", r.code, r.stderr)
+	}
+	if after := ok(t, db, "export", "--format", "json"); after != before {
+		t.Error("a run that failed on its baseline changed the inventory")
+	}
+}
