@@ -73,7 +73,6 @@ func (fc *fileScan) imports() {
 			}
 			continue
 		}
-		fc.s.present[vendor] = true
 		for _, n := range im.names {
 			fc.binds[n] = vendor
 		}

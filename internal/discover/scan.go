@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"os"
 	"path"
-	"slices"
+	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/weaklink/weaklink/internal/catalog"
@@ -90,9 +92,12 @@ func NewScanner(cat *catalog.Catalog, cls *taxonomy.Classifier, firstParty []str
 }
 
 // Scan reads every path (directories and files) and returns the report.
-// Cancelling ctx stops it between files.
+// Cancelling ctx stops it between files. Files are read in parallel, one
+// worker per CPU; the report does not depend on their order.
 func (s *Scanner) Scan(ctx context.Context, roots []string) (*Report, error) {
 	began := time.Now()
+	// What one scan learnt must not leak into the next.
+	s.present, s.exported, s.constants, s.problems = map[string]bool{}, map[string]string{}, map[string]string{}, nil
 	var files []walkFile
 	var ws walkStats
 	for _, root := range roots {
@@ -104,46 +109,76 @@ func (s *Scanner) Scan(ctx context.Context, roots []string) (*Report, error) {
 			return nil, fmt.Errorf("discover %s: %w", root, err)
 		}
 	}
+	results := make([]fileResult, len(files))
 	// Manifests first: they say which vendors the project uses, which lets
-	// source scanning recognise SDK objects by name.
-	slices.SortStableFunc(files, func(a, b walkFile) int {
-		am, bm := ManifestFormat(path.Base(a.rel)) != "", ManifestFormat(path.Base(b.rel)) != ""
-		switch {
-		case am && !bm:
-			return -1
-		case bm && !am:
-			return 1
+	// source scanning recognise SDK objects by brand name.
+	var code []int
+	for i, f := range files {
+		if ManifestFormat(path.Base(f.rel)) == "" {
+			code = append(code, i)
+			continue
 		}
-		return 0
+		results[i] = s.scanManifest(f)
+		for _, fd := range results[i].findings {
+			s.present[fd.Vendor] = true
+		}
+	}
+	// Then the vendors every code file imports, and after that the SDK
+	// objects each binds to a name, so that a file can use an object
+	// another file made. Each pass reads what the passes before it
+	// merged, never what its own workers find, so the result does not
+	// depend on the order files are read in.
+	imported := make([][]string, len(files))
+	if err := parallel(ctx, code, func(i int) { imported[i] = s.importedVendors(files[i]) }); err != nil {
+		return nil, err
+	}
+	for _, i := range code {
+		for _, v := range imported[i] {
+			s.present[v] = true
+		}
+	}
+	bound := make([]map[string]string, len(files))
+	if err := parallel(ctx, code, func(i int) { bound[i] = s.prescan(files[i]) }); err != nil {
+		return nil, err
+	}
+	for _, i := range code {
+		for name, v := range bound[i] {
+			if old, ok := s.exported[name]; ok && old < v {
+				v = old // the same name bound in two files: the smaller id, for a stable report
+			}
+			s.exported[name] = v
+			if isUpper(strings.TrimLeft(name, "$")) || strings.HasPrefix(name, "$") {
+				s.constants[name] = s.exported[name]
+			}
+		}
+	}
+	var done, found atomic.Int64
+	var progressMu sync.Mutex
+	err := parallel(ctx, code, func(i int) {
+		results[i] = s.scanFile(files[i])
+		n, nf := done.Add(1), found.Add(int64(len(results[i].findings)))
+		if s.Options.Progress != nil && n%50 == 0 {
+			progressMu.Lock()
+			s.Options.Progress(Progress{Files: int(n), Findings: int(nf)})
+			progressMu.Unlock()
+		}
 	})
-	// Then every code file once for its imports and SDK objects, so that a
-	// file can use an object another file made.
-	for _, f := range files {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		s.prescan(f)
+	if err != nil {
+		return nil, err
 	}
 	r := &Report{Roots: roots}
 	r.Stats.Skipped = ws.skipped
 	var findings []Finding
-	for i, f := range files {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		fs, scanned, err := s.scanFile(f)
-		if err != nil {
-			return nil, err
-		}
-		if !scanned {
+	for i, res := range results {
+		if !res.scanned {
 			r.Stats.Skipped++
 		} else {
 			r.Stats.Files++
-			r.Stats.Bytes += f.size
+			r.Stats.Bytes += files[i].size
 		}
-		findings = append(findings, fs...)
-		if s.Options.Progress != nil && i%50 == 0 {
-			s.Options.Progress(Progress{Files: i + 1, Findings: len(findings)})
+		findings = append(findings, res.findings...)
+		if res.problem != "" {
+			s.problems = append(s.problems, res.problem)
 		}
 	}
 	if s.Options.Progress != nil {
@@ -154,6 +189,36 @@ func (s *Scanner) Scan(ctx context.Context, roots []string) (*Report, error) {
 	r.Vendors = Summarize(r.Findings)
 	r.Stats.Duration = time.Since(began)
 	return r, nil
+}
+
+// fileResult is what the scan of one file found.
+type fileResult struct {
+	findings []Finding
+	scanned  bool   // false when the file was left out
+	problem  string // a file that is not what its name claims
+}
+
+// parallel calls fn for every index, on one worker per CPU, and returns
+// ctx's error if it was cancelled first.
+func parallel(ctx context.Context, idx []int, fn func(int)) error {
+	workers := min(runtime.GOMAXPROCS(0), len(idx))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				k := int(next.Add(1)) - 1
+				if k >= len(idx) {
+					return
+				}
+				fn(idx[k])
+			}
+		}()
+	}
+	wg.Wait()
+	return ctx.Err()
 }
 
 // finish sorts findings, drops categories below MinConfidence and merges
@@ -200,56 +265,75 @@ func (s *Scanner) systemFor(rel string) string {
 	return best
 }
 
-// scanFile reads one file. scanned is false when the file was left out.
-func (s *Scanner) scanFile(f walkFile) (out []Finding, scanned bool, err error) {
-	base := path.Base(f.rel)
-	format := ManifestFormat(base)
-	l := fileLang(base)
-	if format == "" && l == langNone {
-		return nil, false, nil
-	}
+// readSource reads a file that discovery scans, or returns nil when it is
+// left out: too large, unreadable or binary.
+func (s *Scanner) readSource(f walkFile) []byte {
 	if f.size > s.Options.MaxFileSize {
-		return nil, false, nil
+		return nil
 	}
 	data, err := os.ReadFile(f.abs)
+	if err != nil || int64(len(data)) > s.Options.MaxFileSize || binary(data) {
+		return nil // vanished or unreadable: counted as skipped
+	}
+	return data
+}
+
+// scanManifest reads one dependency manifest or lock file.
+func (s *Scanner) scanManifest(f walkFile) fileResult {
+	data := s.readSource(f)
+	if data == nil {
+		return fileResult{}
+	}
+	deps, err := ParseManifest(f.rel, data)
 	if err != nil {
-		return nil, false, nil // vanished or unreadable: counted as skipped
+		// A broken manifest is reported, not fatal: the rest of the tree
+		// is still worth scanning.
+		return fileResult{scanned: true, problem: err.Error()}
 	}
-	if int64(len(data)) > s.Options.MaxFileSize || binary(data) {
-		return nil, false, nil
-	}
-	if format != "" {
-		deps, err := ParseManifest(f.rel, data)
-		if err != nil {
-			// A broken manifest is reported, not fatal: the rest of the
-			// tree is still worth scanning.
-			s.problems = append(s.problems, err.Error())
-			return nil, true, nil
+	var out []Finding
+	sys := s.systemFor(f.rel)
+	for _, d := range deps {
+		if d.Lock && !s.Options.IncludeLocks {
+			continue
 		}
-		sys := s.systemFor(f.rel)
-		for _, d := range deps {
-			if d.Lock && !s.Options.IncludeLocks {
-				continue
-			}
-			id, name, ok := s.Vendors.Package(d.Ecosystem, d.Name)
-			if !ok {
-				continue
-			}
-			s.present[id] = true
-			out = append(out, Finding{Vendor: id, VendorName: name, Kind: KindDependency, System: sys,
-				Evidence: Evidence{File: f.rel, Line: d.Line, Snippet: snippet(d.Ecosystem + " " + d.Name + " " + d.Version)},
-				Detail:   d.Ecosystem + ":" + d.Name})
+		id, name, ok := s.Vendors.Package(d.Ecosystem, d.Name)
+		if !ok {
+			continue
 		}
-		return out, true, nil
+		out = append(out, Finding{Vendor: id, VendorName: name, Kind: KindDependency, System: sys,
+			Evidence: Evidence{File: f.rel, Line: d.Line, Snippet: snippet(d.Ecosystem + " " + d.Name + " " + d.Version)},
+			Detail:   d.Ecosystem + ":" + d.Name})
 	}
-	if !s.Options.IncludeVendored && generated(base, data) {
-		return nil, false, nil
+	return fileResult{findings: out, scanned: true}
+}
+
+// sourceScan prepares the scan of one code, markup or config file, or
+// returns nil when the file is left out.
+func (s *Scanner) sourceScan(f walkFile, onlyCode bool) *fileScan {
+	base := path.Base(f.rel)
+	l := fileLang(base)
+	if l == langNone || (onlyCode && !l.code()) {
+		return nil
 	}
-	fc := &fileScan{s: s, rel: f.rel, raw: data, lang: l, system: s.systemFor(f.rel)}
+	data := s.readSource(f)
+	if data == nil || (!s.Options.IncludeVendored && generated(base, data)) {
+		return nil
+	}
+	fc := &fileScan{s: s, rel: f.rel, raw: data, lang: l}
 	fc.src = blankComments(data, l.comments())
 	fc.li = newLineIndex(data)
+	return fc
+}
+
+// scanFile reads one source, markup or config file.
+func (s *Scanner) scanFile(f walkFile) fileResult {
+	fc := s.sourceScan(f, false)
+	if fc == nil {
+		return fileResult{}
+	}
+	fc.system = s.systemFor(f.rel)
 	fc.run()
-	return fc.out, true, nil
+	return fileResult{findings: fc.out, scanned: true}
 }
 
 // snippet trims a line of evidence to something short and printable.
@@ -262,26 +346,27 @@ func snippet(s string) string {
 	return s
 }
 
-// prescan reads a code file for the vendors it imports and the SDK objects
-// it binds to names, before the real scan.
-func (s *Scanner) prescan(f walkFile) {
-	base := path.Base(f.rel)
-	l := fileLang(base)
-	if !l.code() || ManifestFormat(base) != "" || f.size > s.Options.MaxFileSize {
-		return
+// importedVendors returns the vendors a code file imports.
+func (s *Scanner) importedVendors(f walkFile) []string {
+	fc := s.sourceScan(f, true)
+	if fc == nil {
+		return nil
 	}
-	data, err := os.ReadFile(f.abs)
-	if err != nil || binary(data) || (!s.Options.IncludeVendored && generated(base, data)) {
-		return
-	}
-	fc := &fileScan{s: s, rel: f.rel, raw: data, lang: l}
-	fc.src = blankComments(data, l.comments())
-	fc.li = newLineIndex(data)
-	fc.imports()
-	for name, v := range fc.assigned {
-		s.exported[name] = v
-		if isUpper(strings.TrimLeft(name, "$")) || strings.HasPrefix(name, "$") {
-			s.constants[name] = v
+	var vs []string
+	for _, im := range imports(fc.lang, fc.src) {
+		if v, ok := s.resolveImport(fc.lang, im.spec); ok {
+			vs = append(vs, v)
 		}
 	}
+	return vs
+}
+
+// prescan returns the names a code file binds to vendor SDK objects.
+func (s *Scanner) prescan(f walkFile) map[string]string {
+	fc := s.sourceScan(f, true)
+	if fc == nil {
+		return nil
+	}
+	fc.imports()
+	return fc.assigned
 }

@@ -11,8 +11,8 @@ var (
 	reJSImport     = regexp.MustCompile(`(?m)\bimport\s+(?:type\s+)?([\w$]+)?\s*,?\s*(?:\{([^}]*)\})?\s*(?:\*\s*as\s+([\w$]+))?\s*from\s*['"]([^'"\n]+)['"]`)
 	reJSBare       = regexp.MustCompile(`(?m)\bimport\s*\(?\s*['"]([^'"\n]+)['"]`)
 	reJSRequire    = regexp.MustCompile(`(?:(?:const|let|var)\s+(?:([\w$]+)|\{([^}]*)\})\s*=\s*)?require\(\s*['"]([^'"\n]+)['"]\s*\)`)
-	rePyImport     = regexp.MustCompile(`(?m)^[ \t]*import[ \t]+([\w., \t]+)$`)
-	rePyFrom       = regexp.MustCompile(`(?m)^[ \t]*from[ \t]+([\w.]+)[ \t]+import[ \t]+\(?([\w, \t\n]+)\)?`)
+	rePyImport     = regexp.MustCompile(`(?m)^[ \t]*import[ \t]+([\w., \t]+)\r?$`)
+	rePyFrom       = regexp.MustCompile(`(?m)^[ \t]*from[ \t]+([\w.]+)[ \t]+import[ \t]+(?:\(([\w, \t\r\n]+)\)|([\w, \t]+))`)
 	reGoImport     = regexp.MustCompile(`(?m)^[ \t]*(?:import\s+)?(?:([\w.]+)\s+)?"([\w.\-~]+(?:/[\w.\-~]+)+)"`)
 	reGoImportDecl = regexp.MustCompile(`(?m)^import[ \t]*(?:\([^)]*\)|[\w.]*[ \t]*"[^"\n]*")`)
 	reRubyRequire  = regexp.MustCompile(`(?m)^[ \t]*require\s*\(?\s*['"]([\w\-/]+)['"]`)
@@ -82,12 +82,14 @@ func imports(l lang, src []byte) []importRef {
 		for _, m := range rePyFrom.FindAllStringSubmatchIndex(s, -1) {
 			mod := sub(s, m, 1)
 			var names []string
-			for _, part := range strings.Split(sub(s, m, 2), ",") {
+			for _, part := range strings.Split(sub(s, m, 2)+sub(s, m, 3), ",") {
 				n, alias, found := strings.Cut(strings.TrimSpace(part), " as ")
 				if found {
 					n = alias
 				}
-				names = append(names, strings.TrimSpace(n))
+				if n = strings.TrimSpace(n); n != "" {
+					names = append(names, n)
+				}
 			}
 			add(m[0], mod, names...)
 		}

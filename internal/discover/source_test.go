@@ -5,6 +5,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/weaklink/weaklink/internal/catalog"
+	"github.com/weaklink/weaklink/internal/taxonomy"
 )
 
 // srcWant describes a finding: the vendor and kind, and where set the file
@@ -74,9 +77,26 @@ func formatFindings(fs []Finding) string {
 	return b.String()
 }
 
+// runSrcCases runs every case as written and again with CRLF line endings,
+// as a Windows checkout (core.autocrlf) has them: the findings must not
+// change.
 func runSrcCases(t *testing.T, cases []srcCase) {
 	t.Helper()
 	for _, tc := range cases {
+		crlf := tc
+		crlf.name += " (CRLF)"
+		crlf.files = map[string]string{}
+		for p, content := range tc.files {
+			crlf.files[p] = strings.ReplaceAll(content, "\n", "\r\n")
+		}
+		runSrcCase(t, tc)
+		runSrcCase(t, crlf)
+	}
+}
+
+func runSrcCase(t *testing.T, tc srcCase) {
+	t.Helper()
+	{
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.skip != "" {
 				t.Skip("known limitation: " + tc.skip)
@@ -209,6 +229,25 @@ export function onLogin(user: User) {
 			want: []srcWant{{vendor: "domain:tinymetrics.io", kind: KindEndpoint, line: 2, detail: "api.tinymetrics.io", cats: []string{catEmail}}},
 		},
 		{
+			name: "an SDK object exported by one module and used in another",
+			files: map[string]string{
+				"src/lib/segment.ts": `import { Analytics } from '@segment/analytics-node'
+
+export const analytics = new Analytics({ writeKey: process.env.SEGMENT_WRITE_KEY! })
+`,
+				"src/routes/signup.ts": `import { analytics } from '../lib/segment'
+
+export async function signup(user: User) {
+  analytics.identify({ userId: user.id, traits: { email: user.email, name: user.name } })
+}
+`,
+			},
+			want: []srcWant{
+				{vendor: "segment", kind: KindSDKInit, file: "src/lib/segment.ts", line: 3},
+				{vendor: "segment", kind: KindDataSend, file: "src/routes/signup.ts", line: 4, cats: []string{catEmail, catName}},
+			},
+		},
+		{
 			name: "a call in a comment, without an import, is not a data flow",
 			files: map[string]string{
 				"src/notes.js": `// mixpanel.track('x', {email})
@@ -300,6 +339,56 @@ def create_customer(u):
 			want: []srcWant{{vendor: "stripe", kind: KindDataSend, line: 5, detail: "stripe.Customer.create", cats: []string{catEmail, catName}}},
 		},
 		{
+			name: "from sentry_sdk import set_user",
+			files: map[string]string{
+				"app/auth.py": `from sentry_sdk import set_user
+
+
+def on_login(request, user):
+    set_user({"id": user.id, "email": user.email, "ip_address": request.META["REMOTE_ADDR"]})
+`,
+			},
+			want: []srcWant{{vendor: "sentry", kind: KindDataSend, line: 5, cats: []string{catUniqueID, catEmail, catIP}}},
+		},
+		{
+			name: "consecutive from-imports",
+			files: map[string]string{
+				"app/sync.py": `from sentry_sdk import set_user
+from stripe import Customer
+
+
+def sync(u):
+    set_user({"email": u.email})
+    Customer.create(email=u.email)
+`,
+			},
+			want: []srcWant{
+				{vendor: "sentry", kind: KindSDKInit, line: 1},
+				{vendor: "stripe", kind: KindSDKInit, line: 2},
+				{vendor: "sentry", kind: KindDataSend, line: 6, cats: []string{catEmail}},
+				{vendor: "stripe", kind: KindDataSend, line: 7, cats: []string{catEmail}},
+			},
+		},
+		{
+			name: "an aliased import",
+			files: map[string]string{
+				"app/obs.py": "import sentry_sdk as sentry\n\n\ndef tag(user):\n    sentry.set_user({'email': user.email})\n",
+			},
+			want: []srcWant{{vendor: "sentry", kind: KindDataSend, line: 5, cats: []string{catEmail}}},
+		},
+		{
+			name: "requests.post to a vendor the catalog does not know",
+			files: map[string]string{
+				"app/metrics.py": `import requests
+
+
+def report(u):
+    requests.post("https://api.tinymetrics.io/v1/e", json={"email": u.email, "plan": u.plan})
+`,
+			},
+			want: []srcWant{{vendor: "domain:tinymetrics.io", kind: KindEndpoint, line: 5, cats: []string{catEmail}}},
+		},
+		{
 			name: "a commented-out call is not a data flow",
 			files: map[string]string{
 				"app/x.py": "import os\n# import analytics\n# analytics.identify(user.id, {'email': user.email})\n",
@@ -367,6 +456,20 @@ func Identify(r *http.Request, u User) {
 			want: []srcWant{{vendor: "sentry", kind: KindDataSend, line: 11, detail: "sentry.User", cats: []string{catUniqueID, catEmail, catIP}}},
 		},
 		{
+			name: "an aliased Go import",
+			files: map[string]string{
+				"internal/obs/user.go": `package obs
+
+import sentrygo "github.com/getsentry/sentry-go"
+
+func User(u Account) sentrygo.User {
+	return sentrygo.User{Email: u.Email, Username: u.Login}
+}
+`,
+			},
+			want: []srcWant{{vendor: "sentry", kind: KindDataSend, line: 6, detail: "sentrygo.User", cats: []string{catEmail}}},
+		},
+		{
 			name: "segment Identify with NewTraits setters",
 			files: map[string]string{
 				"internal/track/segment.go": `package track
@@ -430,6 +533,25 @@ end
 				{vendor: "mixpanel", kind: KindSDKInit, file: "config/initializers/mixpanel.rb", line: 3},
 				{vendor: "mixpanel", kind: KindConfigKey, file: "config/initializers/mixpanel.rb", detail: "MIXPANEL_TOKEN"},
 				{vendor: "mixpanel", kind: KindDataSend, file: "app/models/user.rb", line: 5, detail: "MIXPANEL.people.set", cats: []string{catEmail, catUniqueID}},
+			},
+		},
+		{
+			// Rails loads the gems of the Gemfile itself (Bundler.require):
+			// an initializer names the SDK without requiring it.
+			name: "a constant bound in an initializer without require",
+			files: map[string]string{
+				"Gemfile":                         "source 'https://rubygems.org'\n\ngem 'rails', '~> 7.1'\ngem 'mixpanel-ruby'\n",
+				"config/initializers/tracking.rb": "TRACKER = Mixpanel::Tracker.new(ENV['MIXPANEL_TOKEN'])\n",
+				"app/models/user.rb": `class User < ApplicationRecord
+  def sync_profile
+    TRACKER.people.set(id, {'$email' => email})
+  end
+end
+`,
+			},
+			want: []srcWant{
+				{vendor: "mixpanel", kind: KindSDKInit, file: "config/initializers/tracking.rb", line: 1},
+				{vendor: "mixpanel", kind: KindDataSend, file: "app/models/user.rb", line: 3, detail: "TRACKER.people.set", cats: []string{catEmail}},
 			},
 		},
 		{
@@ -722,4 +844,26 @@ func host(v string) string {
 			{vendor: "amplitude", kind: KindEndpoint, line: 11},
 		},
 	}})
+}
+
+// TestSourceFirstParty: hosts of the organisation itself are never vendors.
+func TestSourceFirstParty(t *testing.T) {
+	root := t.TempDir()
+	writeTree(t, root, map[string]string{
+		"src/api.js": `export const post = (u) => fetch('https://api.acme.io/v1/users', {method: 'POST', body: JSON.stringify({email: u.email})})
+export const cdn = 'https://static.acme.io/app.js'
+export const other = fetch('https://api.tinymetrics.io/v1/e', {method: 'POST'})
+`,
+	})
+	r, err := NewScanner(catalog.Default(), taxonomy.DefaultClassifier(), []string{"acme.io"}, Options{}).Scan(t.Context(), []string{root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var vendors []string
+	for _, f := range r.Findings {
+		vendors = append(vendors, f.Vendor)
+	}
+	if want := []string{"domain:tinymetrics.io"}; !slices.Equal(vendors, want) {
+		t.Errorf("vendors %v, want %v:%s", vendors, want, formatFindings(r.Findings))
+	}
 }

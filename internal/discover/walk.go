@@ -67,7 +67,12 @@ func walkRoot(ctx context.Context, root string, opts *Options, st *walkStats, vi
 		}
 		return shown + "/" + rel
 	}
-	var ignores ignoreStack
+	// Exclude patterns are checked apart from .gitignore files, so that no
+	// negation in a .gitignore can bring an excluded path back.
+	var ignores, excluded ignoreStack
+	if len(opts.Exclude) > 0 {
+		excluded = ignoreStack{parseGitignore("", []byte(strings.Join(opts.Exclude, "\n")))}
+	}
 	return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if cerr := ctx.Err(); cerr != nil {
 			return cerr
@@ -88,23 +93,20 @@ func walkRoot(ctx context.Context, root string, opts *Options, st *walkStats, vi
 		}
 		rel = filepath.ToSlash(rel)
 		if rel == "." {
-			if len(opts.Exclude) > 0 {
-				ignores = append(ignores, parseGitignore("", []byte(strings.Join(opts.Exclude, "\n"))))
-			}
 			ignores = loadIgnore(ignores, root, "", opts)
 			return nil
 		}
 		name := d.Name()
 		if d.IsDir() {
 			if alwaysSkipDirs[name] || (!opts.IncludeVendored && skipDirs[name]) ||
-				strings.Count(rel, "/") >= maxDepth || ignores.ignored(rel, true) {
+				strings.Count(rel, "/") >= maxDepth || excluded.ignored(rel, true) || ignores.ignored(rel, true) {
 				st.skipped++
 				return fs.SkipDir
 			}
 			ignores = loadIgnore(ignores, p, rel, opts)
 			return nil
 		}
-		if ignores.ignored(rel, false) {
+		if excluded.ignored(rel, false) || ignores.ignored(rel, false) {
 			st.skipped++
 			return nil
 		}

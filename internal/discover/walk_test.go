@@ -130,11 +130,14 @@ func TestWalkExclude(t *testing.T) {
 		t.Errorf("findings in %v, want %v", got, want)
 	}
 	// Exclude applies even when .gitignore is not read, and a .gitignore
-	// cannot re-include what Exclude leaves out.
+	// (of the root or deeper) cannot re-include what Exclude leaves out.
 	mustWrite(t, filepath.Join(root, ".gitignore"), "!legacy/\n!*.test.js\n")
-	r = scanDir(t, Options{NoGitignore: true, Exclude: []string{"*.test.js", "/legacy/", "tools"}}, root)
-	if got := foundIn(r, root); !slices.Equal(got, want) {
-		t.Errorf("NoGitignore: findings in %v, want %v", got, want)
+	mustWrite(t, filepath.Join(root, "tools", ".gitignore"), "!*.py\n")
+	for _, noGitignore := range []bool{true, false} {
+		r = scanDir(t, Options{NoGitignore: noGitignore, Exclude: []string{"*.test.js", "/legacy/", "tools"}}, root)
+		if got := foundIn(r, root); !slices.Equal(got, want) {
+			t.Errorf("NoGitignore=%v: findings in %v, want %v", noGitignore, got, want)
+		}
 	}
 }
 
@@ -439,5 +442,40 @@ func TestWalkUnreadableDir(t *testing.T) {
 	}
 	if r.Stats.Skipped < 1 {
 		t.Errorf("Stats.Skipped = %d, want the locked directory counted", r.Stats.Skipped)
+	}
+}
+
+// TestScanTwice: a Scanner used for a second scan reports what a new one
+// would: what the first tree declared or broke does not carry over.
+func TestScanTwice(t *testing.T) {
+	a, b := t.TempDir(), t.TempDir()
+	writeTree(t, a, map[string]string{
+		"package.json":      `{"dependencies": {"mixpanel-browser": "^2.55.0"}}`,
+		"web/package.json":  `{"dependencies": `,
+		"src/analytics.js":  "import mixpanel from 'mixpanel-browser'\n",
+		"config/tracker.rb": "TRACKER = Mixpanel::Tracker.new(ENV['TOKEN'])\n",
+	})
+	writeTree(t, b, map[string]string{
+		"app/report.py": "def report(u):\n    mixpanel_client.track('x', {'email': u.email})\n    TRACKER.track(u.id, 'y')\n",
+	})
+	fresh := scanDir(t, Options{}, b)
+
+	s := newTestScanner(Options{})
+	first, err := s.Scan(context.Background(), []string{a})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(first.Problems) != 1 {
+		t.Fatalf("first scan: problems %q, want the broken package.json", first.Problems)
+	}
+	second, err := s.Scan(context.Background(), []string{b})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(second.Problems) != 0 {
+		t.Errorf("second scan: problems %q carried over from the first", second.Problems)
+	}
+	if got, want := formatFindings(second.Findings), formatFindings(fresh.Findings); got != want {
+		t.Errorf("second scan with a used Scanner:%s\nwant (a new Scanner):%s", got, want)
 	}
 }
