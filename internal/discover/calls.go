@@ -1,7 +1,9 @@
 package discover
 
 import (
+	"bytes"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -252,22 +254,67 @@ func userCall(chain string) bool {
 	return false
 }
 
-// literalFor finds the literal assigned to ident in src (props = {...},
-// traits := map[string]any{...}, $data = [...], user = Sentry.User(...))
-// and the properties set on it afterwards (props.email = …,
-// traits["plan"] = …), and returns their text.
-func literalFor(src []byte, ident string, before int) string {
-	q := regexp.QuoteMeta(strings.TrimLeft(ident, "@"))
-	re, err := regexp.Compile(`(?:^|[^\w$.])@?` + q + `\s*(?::=|=|:\s*[\w<>\[\], ?]+=)\s*`)
-	if err != nil {
+// identUses are the places a file assigns an identifier and sets
+// properties on it, in file order.
+type identUses struct {
+	assigns []identUse // at: where the name starts; value: where its value starts
+	props   []identUse // name: the property set
+}
+
+type identUse struct {
+	at, value int
+	name      string
+}
+
+// usesOf finds every assignment of ident in src and every property set on
+// it, once per file: a file with thousands of calls passing the same
+// variable asks for it thousands of times.
+func usesOf(src []byte, ident string) *identUses {
+	u := &identUses{}
+	id := []byte(ident)
+	for p := 0; ; p += len(id) {
+		k := bytes.Index(src[p:], id)
+		if k < 0 {
+			break
+		}
+		p += k
+		if !identStarts(src, p) {
+			continue
+		}
+		if v, ok := assignOp(src, p+len(id)); ok {
+			u.assigns = append(u.assigns, identUse{at: p, value: v})
+		} else if prop, ok := propertySet(src, p+len(id)); ok {
+			u.props = append(u.props, identUse{at: p, name: prop})
+		}
+	}
+	return u
+}
+
+// literalFor finds the literal assigned to ident before offset before (props
+// = {...}, traits := map[string]any{...}, $data = [...], user =
+// Sentry.User(...)) and the properties set on it between the two
+// (props.email = …, traits["plan"] = …), and returns their text.
+func (fc *fileScan) literalFor(ident string, before int) string {
+	ident = strings.TrimLeft(ident, "@")
+	if ident == "" {
 		return ""
 	}
-	s := src[:min(before, len(src))]
-	locs := re.FindAllIndex(s, -1)
-	if len(locs) == 0 {
+	u, ok := fc.uses[ident]
+	if !ok {
+		if fc.uses == nil {
+			fc.uses = map[string]*identUses{}
+		}
+		u = usesOf(fc.src, ident)
+		fc.uses[ident] = u
+	}
+	src := fc.src
+	// The last assignment that ends before the call.
+	i, _ := slices.BinarySearchFunc(u.assigns, before, func(a identUse, b int) int { return a.value - b })
+	if i == 0 {
 		return ""
 	}
-	at := locs[len(locs)-1][1]
+	a := u.assigns[i-1]
+	at := a.value
 	var b strings.Builder
 	for i := at; i < len(src) && i < at+80; i++ {
 		if src[i] == '\n' && i > at+40 {
@@ -278,9 +325,93 @@ func literalFor(src []byte, ident string, before int) string {
 			break
 		}
 	}
-	props := regexp.MustCompile(`(?:^|[^\w$.])@?` + q + `\s*(?:\.|\[\s*["'])\s*([A-Za-z_$][\w$]*)["']?\]?\s*=[^=]`)
-	for _, m := range props.FindAllSubmatch(s[at:], 32) {
-		b.WriteString(", " + string(m[1]) + ": x")
+	// Properties set on it between the assignment and the call.
+	k, _ := slices.BinarySearchFunc(u.props, at, func(p identUse, b int) int { return p.at - b })
+	for n := 0; k < len(u.props) && u.props[k].at < before && n < 32; k, n = k+1, n+1 {
+		b.WriteString(", " + u.props[k].name + ": x")
 	}
 	return b.String()
+}
+
+// identStarts reports whether an identifier starts at p of s: the byte
+// before it (skipping one '@') is not part of a name or a member access.
+func identStarts(s []byte, p int) bool {
+	if p > 0 && s[p-1] == '@' {
+		p--
+	}
+	return p == 0 || !(isWordByte(s[p-1]) || s[p-1] == '$' || s[p-1] == '.')
+}
+
+// assignOp reads an assignment operator at p (after a name): "=", ":=" or a
+// type annotation and "=" (props: Record<string, any> =), with the white
+// space around it, and returns where the value starts.
+func assignOp(s []byte, p int) (int, bool) {
+	p = skipSpace(s, p)
+	switch {
+	case p+1 < len(s) && s[p] == ':' && s[p+1] == '=':
+		p += 2
+	case p < len(s) && s[p] == '=':
+		if p+1 < len(s) && (s[p+1] == '=' || s[p+1] == '>') {
+			return 0, false // a comparison or an arrow, not an assignment
+		}
+		p++
+	case p < len(s) && s[p] == ':':
+		p = skipSpace(s, p+1)
+		q := p
+		for q < len(s) && (isWordByte(s[q]) || bytes.IndexByte([]byte("<>[], ?"), s[q]) >= 0) {
+			q++
+		}
+		if q == p || q >= len(s) || s[q] != '=' || (q+1 < len(s) && (s[q+1] == '=' || s[q+1] == '>')) {
+			return 0, false
+		}
+		p = q + 1
+	default:
+		return 0, false
+	}
+	return skipSpace(s, p), true
+}
+
+// propertySet reads ".name =" or "["name"] =" at p (after a name) and
+// returns the property's name.
+func propertySet(s []byte, p int) (string, bool) {
+	p = skipSpace(s, p)
+	switch {
+	case p < len(s) && s[p] == '.':
+		p++
+	case p < len(s) && s[p] == '[':
+		p = skipSpace(s, p+1)
+		if p >= len(s) || (s[p] != '"' && s[p] != '\'') {
+			return "", false
+		}
+		p++
+	default:
+		return "", false
+	}
+	p = skipSpace(s, p)
+	start := p
+	if p >= len(s) || !(isLetter(s[p]) || s[p] == '_' || s[p] == '$') {
+		return "", false
+	}
+	for p < len(s) && (isWordByte(s[p]) || s[p] == '$') {
+		p++
+	}
+	name := string(s[start:p])
+	if p < len(s) && (s[p] == '"' || s[p] == '\'') {
+		p++
+	}
+	if p < len(s) && s[p] == ']' {
+		p++
+	}
+	p = skipSpace(s, p)
+	if p+1 >= len(s) || s[p] != '=' || s[p+1] == '=' {
+		return "", false
+	}
+	return name, true
+}
+
+func skipSpace(s []byte, p int) int {
+	for p < len(s) && isSpaceByte(s[p]) {
+		p++
+	}
+	return p
 }

@@ -22,7 +22,9 @@ type fileScan struct {
 	// importLines are lines of import statements: the package paths
 	// on them are not endpoints.
 	importLines map[int]bool
-	out         []Finding
+	// uses caches literalFor's search of each identifier.
+	uses map[string]*identUses
+	out  []Finding
 }
 
 func (fc *fileScan) run() {
@@ -51,7 +53,7 @@ func (fc *fileScan) add(vendor string, kind Kind, off int, detail string, cats [
 	}
 	line := fc.li.line(off)
 	fc.out = append(fc.out, Finding{Vendor: vendor, VendorName: name, Kind: kind, System: fc.system,
-		Evidence: Evidence{File: fc.rel, Line: line, Snippet: snippet(fc.li.text(fc.raw, line))},
+		Evidence: Evidence{File: fc.rel, Line: line, Snippet: snippet(fc.li.around(fc.raw, off, 512))},
 		Detail:   detail, Categories: cats})
 }
 
@@ -81,10 +83,9 @@ func (fc *fileScan) imports() {
 	// Assignments from a vendor expression bind the variable too:
 	// tracker = Mixpanel::Tracker.new(...), $stripe = new \Stripe\StripeClient(...),
 	// val amplitude = Amplitude(...), client := segment.New(...).
-	for _, m := range reAssign.FindAllSubmatchIndex(fc.src, -1) {
-		lhs := strings.TrimLeft(string(fc.src[m[2]:m[3]]), "@")
-		rhs := string(fc.src[m[4]:m[5]])
-		root := strings.FieldsFunc(rhs, func(r rune) bool { return r == '.' || r == ':' || r == '\\' || r == '>' || r == '-' })
+	for _, a := range assignments(fc.src) {
+		lhs := strings.TrimLeft(a.lhs, "@")
+		root := strings.FieldsFunc(a.rhs, func(r rune) bool { return r == '.' || r == ':' || r == '\\' || r == '>' || r == '-' })
 		if len(root) == 0 {
 			continue
 		}
@@ -94,16 +95,12 @@ func (fc *fileScan) imports() {
 		}
 	}
 	// Parameters that default to an SDK object: def initialize(tracker: MIXPANEL).
-	for _, m := range reParamDefault.FindAllSubmatch(fc.src, -1) {
-		if v, ok := fc.vendorOf([]string{string(m[2])}); ok {
-			fc.binds[string(m[1])] = v
+	for _, pd := range paramDefaults(fc.src) {
+		if v, ok := fc.vendorOf([]string{pd.constant}); ok {
+			fc.binds[pd.name] = v
 		}
 	}
 }
-
-var reParamDefault = regexp.MustCompile(`[(,]\s*([a-z_]\w*)\s*(?::|=)\s*([A-Z][A-Z0-9_]{2,})\s*[,)]`)
-
-var reAssign = regexp.MustCompile(`(?m)(?:^|[\s;(])(@?\$?[A-Za-z_][\w$]*)\s*(?::=|=(?:[^=>]))\s*(?:new\s+|await\s+|try\s+)?(\\?[A-Za-z_][\w\\]*(?:(?:\.|::|->)[A-Za-z_]\w*)*)\s*[({.]`)
 
 // vendorOf returns the vendor that a chain of identifiers reaches through a
 // bound name or a brand name of a vendor the project uses.
@@ -148,6 +145,7 @@ var browserGlobals = map[string]string{
 // calls finds SDK initialisation and calls that send data to a vendor.
 func (fc *fileScan) calls() {
 	src := fc.src
+	budget := max(8*len(src), 1<<20)
 	for open := 0; open < len(src); open++ {
 		c := src[open]
 		if c != '(' && c != '{' {
@@ -173,7 +171,15 @@ func (fc *fileScan) calls() {
 		}
 		method := cs.chain[len(cs.chain)-1]
 		chain := strings.Join(cs.chain, ".")
-		region := string(src[open:balanced(src, open, 4096)])
+		// A call's arguments are read up to 4 KB; once the file's calls
+		// have read eight times its size (calls nested in calls read the
+		// same bytes again and again), only 256 bytes each.
+		limit := 4096
+		if budget <= 0 {
+			limit = 256
+		}
+		region := string(src[open:balanced(src, open, limit)])
+		budget -= len(region)
 		lower := strings.ToLower(method)
 		switch {
 		case c == '{' && fc.lang == langGo && len(cs.chain) == 2:
@@ -238,7 +244,7 @@ func (fc *fileScan) categories(region string, at int, chain string) []Category {
 		if i >= 3 || keywords[m[1]] {
 			continue
 		}
-		if lit := literalFor(fc.src, m[1], at); lit != "" {
+		if lit := fc.literalFor(m[1], at); lit != "" {
 			classify(lit)
 		}
 	}
@@ -248,10 +254,9 @@ func (fc *fileScan) categories(region string, at int, chain string) []Category {
 func round2(f float64) float64 { return float64(int(f*100+0.5)) / 100 }
 
 var (
-	reURL       = regexp.MustCompile(`(?i)\b(?:https?:)?//([a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+)(?::\d{1,5})?(/[^\s"'<>()\x60]*)?`)
-	reQuoteHost = regexp.MustCompile(`["'\x60]((?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,})["'\x60/:]`)
-	reBareHost  = regexp.MustCompile(`(?i)(?:^|[\s=:"',\[])((?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,})\b`)
-	reHrefAttr  = regexp.MustCompile(`(?i)<(?:a|link)\b[^>]*\bhref\s*=\s*["']?$`)
+	reURL      = regexp.MustCompile(`(?i)\b(?:https?:)?//([a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+)(?::\d{1,5})?(/[^\s"'<>()\x60]*)?`)
+	reBareHost = regexp.MustCompile(`(?i)(?:^|[\s=:"',\[])((?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,})\b`)
+	reHrefAttr = regexp.MustCompile(`(?i)<(?:a|link)\b[^>]*\bhref\s*=\s*["']?$`)
 )
 
 // endpoints finds vendor hostnames and URLs.
@@ -277,23 +282,31 @@ func (fc *fileScan) endpoints() {
 		}
 		fc.add(vendor, KindEndpoint, off, strings.ToLower(host), cats)
 	}
-	for _, m := range reURL.FindAllSubmatchIndex(src, -1) {
+	// URLs are on the lines with "//" (comments are blanked already).
+	urls := newExcerpt(src, "//")
+	for _, m := range reURL.FindAllSubmatchIndex(urls.text, -1) {
+		start, hostStart := urls.orig(m[0]), urls.orig(m[2])
 		// Links for people to click (<a href>, <link>) are not data flows.
-		if fc.lang == langHTML && reHrefAttr.Match(src[max(0, m[0]-200):m[0]]) {
+		if fc.lang == langHTML && reHrefAttr.Match(src[max(0, start-200):start]) {
 			continue
 		}
-		emit(string(src[m[2]:m[3]]), m[0], true, string(src[m[0]:m[1]]))
+		emit(string(src[hostStart:hostStart+m[3]-m[2]]), start, true, string(src[start:start+m[1]-m[0]]))
 	}
-	re := reQuoteHost
-	if fc.lang == langConfig {
-		re = reBareHost
-	}
-	for _, m := range re.FindAllSubmatchIndex(src, -1) {
-		host := string(src[m[2]:m[3]])
-		// Only catalog hosts: a bare name could be a file or a property path.
+	// Only catalog hosts: a bare name could be a file or a property path.
+	catalogHost := func(start, end int) {
+		host := string(src[start:end])
 		if v, _, ok := fc.s.Vendors.Host(host); ok && !strings.HasPrefix(v, UnknownPrefix) && !looksLikeFile(host) {
-			emit(host, m[2], false, "")
+			emit(host, start, false, "")
 		}
+	}
+	if fc.lang == langConfig {
+		for _, m := range reBareHost.FindAllSubmatchIndex(src, -1) {
+			catalogHost(m[2], m[3])
+		}
+		return
+	}
+	for _, h := range quotedHosts(src) {
+		catalogHost(h[0], h[1])
 	}
 }
 

@@ -114,15 +114,19 @@ func (li lineIndex) line(off int) int {
 	return lo
 }
 
-// text returns line n (1-based) of src without its newline.
-func (li lineIndex) text(src []byte, n int) string {
-	if n < 1 || n > len(li) {
-		return ""
-	}
+// around returns the text of the line holding offset off, cut to at most
+// limit bytes around off: evidence from a minified bundle's megabyte
+// line must not copy the line for every finding on it.
+func (li lineIndex) around(src []byte, off, limit int) string {
+	n := li.line(off)
 	start := li[n-1]
 	end := len(src)
 	if n < len(li) {
 		end = li[n] - 1
+	}
+	if end-start > limit {
+		start = max(start, off-limit/4)
+		end = min(end, start+limit)
 	}
 	return string(src[start:end])
 }

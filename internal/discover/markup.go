@@ -103,7 +103,6 @@ func hostOf(u string) string {
 }
 
 var (
-	reEnvKey = regexp.MustCompile(`\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\b`)
 	// envPrefixes are framework prefixes that expose a key to the browser.
 	envPrefixes = []string{"NEXT_PUBLIC_", "REACT_APP_", "VITE_", "VUE_APP_", "NUXT_PUBLIC_", "NUXT_ENV_", "EXPO_PUBLIC_", "PUBLIC_", "GATSBY_", "STORYBOOK_"}
 	// secretWords end config keys that carry a vendor credential or endpoint.
@@ -115,7 +114,7 @@ var (
 // (DATADOG_API_KEY).
 func (fc *fileScan) configKeys() {
 	seen := map[string]bool{}
-	for _, m := range reEnvKey.FindAllIndex(fc.src, -1) {
+	for _, m := range envKeys(fc.src) {
 		key := string(fc.src[m[0]:m[1]])
 		if seen[key] {
 			continue
@@ -168,8 +167,9 @@ var reCSP = regexp.MustCompile(`(?i)content-security-policy[^\n]*`)
 // csp finds vendor hosts that a Content-Security-Policy allows, in server
 // config, meta tags and header files.
 func (fc *fileScan) csp() {
-	for _, m := range reCSP.FindAllIndex(fc.raw, -1) {
-		line := string(fc.raw[m[0]:m[1]])
+	lines := newExcerpt(fc.raw, "ecurity-", "ECURITY-") // Content-Security-Policy, any case
+	for _, m := range reCSP.FindAllIndex(lines.text, -1) {
+		line := string(lines.text[m[0]:m[1]])
 		seen := map[string]bool{}
 		for _, tok := range strings.FieldsFunc(line, func(r rune) bool {
 			return r == ' ' || r == ';' || r == '"' || r == '\'' || r == ',' || r == '\t'
@@ -184,7 +184,7 @@ func (fc *fileScan) csp() {
 				continue
 			}
 			seen[v] = true
-			fc.add(v, KindEndpoint, m[0], "csp "+strings.ToLower(host), nil)
+			fc.add(v, KindEndpoint, lines.orig(m[0]), "csp "+strings.ToLower(host), nil)
 		}
 	}
 }

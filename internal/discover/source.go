@@ -40,10 +40,24 @@ type importRef struct {
 	names []string // identifiers it binds
 }
 
+// importKeywords are words every import statement of a language contains:
+// only lines holding one are searched.
+var importKeywords = map[lang][]string{
+	langJS: {"import", "require"}, langPython: {"import"}, langGo: {"import"},
+	langRuby: {"require"}, langJava: {"import"}, langPHP: {"use"}, langSwift: {"import"},
+	langRust: {"use", "crate"}, langCSharp: {"using"},
+}
+
 // imports finds the import statements of src.
 func imports(l lang, src []byte) []importRef {
+	kw := importKeywords[l]
+	if len(kw) == 0 {
+		return nil
+	}
+	e := newExcerpt(src, kw...)
 	var out []importRef
 	add := func(off int, spec string, names ...string) {
+		off = e.orig(off)
 		var keep []string
 		for _, n := range names {
 			if n = strings.TrimSpace(n); n != "" && n != "_" && n != "." {
@@ -52,7 +66,7 @@ func imports(l lang, src []byte) []importRef {
 		}
 		out = append(out, importRef{off: off, spec: spec, names: keep})
 	}
-	s := string(src)
+	s := string(e.text)
 	switch l {
 	case langJS:
 		for _, m := range reJSImport.FindAllStringSubmatchIndex(s, -1) {

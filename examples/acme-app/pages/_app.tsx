@@ -22,7 +22,7 @@ function UserContext() {
 
     identifyUser(user);
 
-    Sentry.setUser({ id: user.id, email: user.email });
+    Sentry.setUser({ id: user.id });
 
     window.Intercom?.("update", {
       user_id: user.id,

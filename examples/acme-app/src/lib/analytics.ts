@@ -20,7 +20,7 @@ export function identifyUser(user: CurrentUser): void {
   mixpanel.people.set({
     $email: user.email,
     $name: user.fullName,
-    plan: user.plan,
+    org_id: user.orgId,
   });
 }
 
