@@ -99,7 +99,7 @@ who is affected.`,
 		a.migrateCmd(), a.applyCmd(), a.exportCmd(), a.importCmd(),
 		a.vendorsCmd(), a.systemsCmd(), a.flowsCmd(), a.dataCmd(),
 		a.catalogCmd(), a.taxonomyCmd(), a.gatewayCmd(), a.ledgerCmd(),
-		a.discoverCmd(), a.driftCmd(),
+		a.discoverCmd(), a.driftCmd(), a.incidentCmd(), a.subjectsCmd(),
 	)
 	return root
 }

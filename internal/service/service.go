@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/weaklink/weaklink/internal/inventory"
 	"github.com/weaklink/weaklink/internal/store"
@@ -21,6 +22,8 @@ type Service struct {
 	// Retries bounds how often an edit is re-planned after a concurrent
 	// change (ErrConflict). Zero means 10.
 	Retries int
+	// Now is the clock of incident timelines and deadlines (nil: time.Now).
+	Now func() time.Time
 }
 
 // New returns a service with the embedded taxonomy and catalog.

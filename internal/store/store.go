@@ -11,6 +11,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/weaklink/weaklink/internal/incident"
 	"github.com/weaklink/weaklink/internal/inventory"
 )
 
@@ -99,9 +100,49 @@ type Store interface {
 	RecordLedger(ctx context.Context, entries []LedgerEntry, actions []ActionCount) error
 	// LedgerSummary aggregates the ledger of one vendor.
 	LedgerSummary(ctx context.Context, vendor string) (LedgerSummary, error)
-	// ScanLedger streams the ledger rows matching f, in (vendor, subject,
-	// category) order, without holding them in memory.
+	// ScanLedger streams the ledger rows matching f without holding them in
+	// memory: in (vendor, subject, category) order for one vendor or none,
+	// in (subject, vendor, category) order for several, so that each
+	// subject's rows are always adjacent.
 	ScanLedger(ctx context.Context, f LedgerFilter, fn func(LedgerEntry) error) error
+	// PutResidence records where ledger subjects live (upsert), in one
+	// transaction.
+	PutResidence(ctx context.Context, rs []Residence) error
+
+	// CreateIncident stores a new incident (revision 1) and the first event
+	// of its timeline in one transaction; ErrConflict if the id exists.
+	CreateIncident(ctx context.Context, in incident.Incident, first incident.Event) (incident.Incident, error)
+	// UpdateIncident stores in over the stored incident whose revision is
+	// in.Revision, as revision+1, and appends events, in one transaction:
+	// ErrConflict when the revision moved, ErrNotFound when there is no
+	// such incident.
+	UpdateIncident(ctx context.Context, in incident.Incident, events ...incident.Event) (incident.Incident, error)
+	GetIncident(ctx context.Context, id string) (incident.Incident, error)
+	// ListIncidents returns incidents newest first.
+	ListIncidents(ctx context.Context, f IncidentFilter) ([]incident.Incident, error)
+	// AppendEvents adds to an incident's timeline; ErrNotFound if the
+	// incident does not exist. The timeline cannot be changed otherwise:
+	// the databases refuse updates and deletes of its rows.
+	AppendEvents(ctx context.Context, events ...incident.Event) error
+	// Timeline returns an incident's events in the order they happened.
+	Timeline(ctx context.Context, incidentID string) ([]incident.Event, error)
+}
+
+// IncidentFilter selects incidents. Empty fields match everything.
+type IncidentFilter struct {
+	Vendor string
+	Status string
+	// Open leaves out closed incidents.
+	Open bool
+}
+
+// Residence is where the person behind a ledger subject lives.
+type Residence struct {
+	Subject string `json:"subject"` // as the ledger keys it
+	// ExternalID is the customer's own id for the person, when given (the
+	// ledger may hold only a keyed hash of it).
+	ExternalID   string `json:"external_id,omitempty"`
+	Jurisdiction string `json:"jurisdiction"` // "DE", "US-CA"
 }
 
 // Block is a vendor's kill switch.
@@ -128,6 +169,10 @@ type LedgerEntry struct {
 	FirstSeen time.Time `json:"first_seen"`
 	LastSeen  time.Time `json:"last_seen"`
 	Messages  int64     `json:"messages"`
+	// Jurisdiction and ExternalID come from the subject's residence, when
+	// the filter asks for it and one was recorded.
+	Jurisdiction string `json:"jurisdiction,omitempty"`
+	ExternalID   string `json:"external_id,omitempty"`
 }
 
 // ActionCount counts fields the gateway dropped, hashed, redacted,
@@ -143,9 +188,13 @@ type ActionCount struct {
 // matches a time window when it was seen within it (first_seen ≤ To and
 // last_seen ≥ From).
 type LedgerFilter struct {
-	Vendor   string
+	Vendor string
+	// Vendors selects several vendors (with Vendor, if set).
+	Vendors  []string
 	Category string // with its descendants and ancestors, as FlowFilter
 	From, To time.Time
+	// Residence joins each subject's recorded residence.
+	Residence bool
 }
 
 // LedgerSummary is what one vendor received, by category.

@@ -196,35 +196,58 @@ func (s *DB) LedgerSummary(ctx context.Context, vendor string) (store.LedgerSumm
 func (s *DB) ScanLedger(ctx context.Context, f store.LedgerFilter, fn func(store.LedgerEntry) error) error {
 	var where []string
 	var args []any
+	vendors := slices.Clone(f.Vendors)
 	if f.Vendor != "" {
-		where = append(where, "vendor_id = ?")
-		args = append(args, f.Vendor)
+		vendors = append(vendors, f.Vendor)
+	}
+	slices.Sort(vendors)
+	vendors = slices.Compact(vendors)
+	switch len(vendors) {
+	case 0:
+	case 1:
+		where = append(where, "l.vendor_id = ?")
+		args = append(args, vendors[0])
+	default:
+		where = append(where, "l.vendor_id IN ("+strings.TrimSuffix(strings.Repeat("?, ", len(vendors)), ", ")+")")
+		for _, v := range vendors {
+			args = append(args, v)
+		}
 	}
 	if f.Category != "" {
-		cond, cargs := categoryCondition("category", f.Category)
+		cond, cargs := categoryCondition("l.category", f.Category)
 		where = append(where, cond)
 		args = append(args, cargs...)
 	}
 	if !f.From.IsZero() {
-		where = append(where, "last_seen >= ?")
+		where = append(where, "l.last_seen >= ?")
 		args = append(args, s.timeArg(f.From))
 	}
 	if !f.To.IsZero() {
-		where = append(where, "first_seen <= ?")
+		where = append(where, "l.first_seen <= ?")
 		args = append(args, s.timeArg(f.To))
 	}
-	query := `SELECT vendor_id, subject, category, first_seen, last_seen, messages FROM ledger`
+	query := `SELECT l.vendor_id, l.subject, l.category, l.first_seen, l.last_seen, l.messages, '', '' FROM ledger l`
+	if f.Residence {
+		query = `SELECT l.vendor_id, l.subject, l.category, l.first_seen, l.last_seen, l.messages,
+			COALESCE(r.jurisdiction, ''), COALESCE(r.external_id, '')
+			FROM ledger l LEFT JOIN subject_residence r ON r.subject = l.subject`
+	}
 	if len(where) > 0 {
 		query += " WHERE " + strings.Join(where, " AND ")
 	}
-	rows, err := s.db.QueryContext(ctx, s.q(query+" ORDER BY vendor_id, subject, category"), args...)
+	order := " ORDER BY l.vendor_id, l.subject, l.category"
+	if len(vendors) > 1 {
+		order = " ORDER BY l.subject, l.vendor_id, l.category"
+	}
+	rows, err := s.db.QueryContext(ctx, s.q(query+order), args...)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var e store.LedgerEntry
-		if err := rows.Scan(&e.Vendor, &e.Subject, &e.Category, timeDest{&e.FirstSeen}, timeDest{&e.LastSeen}, &e.Messages); err != nil {
+		if err := rows.Scan(&e.Vendor, &e.Subject, &e.Category, timeDest{&e.FirstSeen}, timeDest{&e.LastSeen}, &e.Messages,
+			&e.Jurisdiction, &e.ExternalID); err != nil {
 			return err
 		}
 		if err := fn(e); err != nil {
@@ -232,4 +255,44 @@ func (s *DB) ScanLedger(ctx context.Context, f store.LedgerFilter, fn func(store
 		}
 	}
 	return rows.Err()
+}
+
+// PutResidence upserts subjects' residences in one transaction.
+func (s *DB) PutResidence(ctx context.Context, rs []store.Residence) error {
+	// One row per subject, the last one given winning: PostgreSQL refuses
+	// to upsert the same key twice in one statement.
+	last := make(map[string]int, len(rs))
+	for i, r := range rs {
+		if r.Subject == "" || r.Jurisdiction == "" {
+			return fmt.Errorf("residence %d: subject and jurisdiction are required", i+1)
+		}
+		last[r.Subject] = i
+	}
+	if len(last) < len(rs) {
+		var uniq []store.Residence
+		for i, r := range rs {
+			if last[r.Subject] == i {
+				uniq = append(uniq, r)
+			}
+		}
+		rs = uniq
+	}
+	return s.inTx(ctx, nil, func(tx *sql.Tx) error {
+		const cols = 3
+		per := max(1, s.d.MaxParams/cols)
+		for start := 0; start < len(rs); start += per {
+			batch := rs[start:min(len(rs), start+per)]
+			args := make([]any, 0, len(batch)*cols)
+			for _, r := range batch {
+				args = append(args, r.Subject, r.ExternalID, r.Jurisdiction)
+			}
+			q := `INSERT INTO subject_residence (subject, external_id, jurisdiction) VALUES ` +
+				strings.TrimSuffix(strings.Repeat("(?, ?, ?), ", len(batch)), ", ") +
+				` ON CONFLICT (subject) DO UPDATE SET external_id = excluded.external_id, jurisdiction = excluded.jurisdiction`
+			if _, err := tx.ExecContext(ctx, s.q(q), args...); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }

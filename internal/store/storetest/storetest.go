@@ -62,6 +62,9 @@ func Run(t *testing.T, open Opener) {
 		{"Blocks", testBlocks},
 		{"Ledger", testLedger},
 		{"LedgerConcurrent", testLedgerConcurrent},
+		{"LedgerResidence", testLedgerResidence},
+		{"Incidents", testIncidents},
+		{"TimelineAppendOnly", testTimelineAppendOnly},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open) })

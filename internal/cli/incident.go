@@ -1,0 +1,817 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/spf13/cobra"
+	"github.com/weaklink/weaklink/internal/incident"
+	"github.com/weaklink/weaklink/internal/service"
+	"github.com/weaklink/weaklink/internal/store"
+)
+
+// incidentFlags are the fields open and update set.
+type incidentFlags struct {
+	vendor, title, severity, owner, status, notes string
+	categories, systems                           []string
+	windowFrom, windowTo                          string
+	contractNotice                                time.Duration
+	highRisk, material                            string
+	times                                         map[incident.Anchor]*string
+}
+
+// settableAnchors are the anchors open and update take as flags; contain
+// and close set the others.
+var settableAnchors = []incident.Anchor{incident.AnchorStart, incident.AnchorVendorDiscovered, incident.AnchorVendorNotified,
+	incident.AnchorDatasetReceived, incident.AnchorAware, incident.AnchorDiscovered, incident.AnchorDetermined, incident.AnchorMaterial}
+
+func anchorFlag(a incident.Anchor) string { return strings.ReplaceAll(string(a), "_", "-") }
+
+func (f *incidentFlags) register(cmd *cobra.Command, open bool) {
+	fl := cmd.Flags()
+	if open {
+		fl.StringVar(&f.vendor, "vendor", "", "the breached vendor or subprocessor (an inventory vendor id)")
+	} else {
+		fl.StringVar(&f.vendor, "vendor", "", "the breached vendor or subprocessor")
+		fl.StringVar(&f.status, "status", "", "triage|investigating|contained|notifying|closed")
+	}
+	fl.StringVar(&f.title, "title", "", "a short title")
+	fl.StringVar(&f.severity, "severity", "", "low|medium|high|critical (open: high)")
+	fl.StringVar(&f.owner, "owner", "", "who runs the response")
+	fl.StringSliceVar(&f.categories, "category", nil, "data categories the vendor says were exposed (repeatable; taxonomy keys)")
+	fl.StringSliceVar(&f.systems, "system", nil, "limit the incident to data from these systems (repeatable)")
+	fl.StringVar(&f.windowFrom, "window-from", "", "start of the affected data window (RFC 3339 or YYYY-MM-DD)")
+	fl.StringVar(&f.windowTo, "window-to", "", "end of the affected data window")
+	fl.DurationVar(&f.contractNotice, "contract-notice", 0, "how soon the vendor's contract obliges it to tell you, e.g. 48h")
+	fl.StringVar(&f.highRisk, "high-risk", "", "yes|no: is the breach likely to result in a high risk to people (GDPR Art. 34)")
+	fl.StringVar(&f.material, "material", "", "yes|no: is the incident material to investors (SEC 8-K Item 1.05)")
+	fl.StringVar(&f.notes, "notes", "", "free-text notes")
+	f.times = map[incident.Anchor]*string{}
+	for _, a := range settableAnchors {
+		f.times[a] = fl.String(anchorFlag(a), "", "when: "+anchorHelp[a])
+	}
+}
+
+var anchorHelp = map[incident.Anchor]string{
+	incident.AnchorStart:            "the breach began",
+	incident.AnchorVendorDiscovered: "the vendor discovered the breach",
+	incident.AnchorVendorNotified:   "the vendor told you",
+	incident.AnchorDatasetReceived:  "the vendor delivered the affected dataset",
+	incident.AnchorAware:            "you became aware of a personal-data breach (GDPR's clock)",
+	incident.AnchorDiscovered:       "you discovered the breach, where a law says discovery (default: aware)",
+	incident.AnchorDetermined:       "you determined a breach occurred (default: aware)",
+	incident.AnchorMaterial:         "you determined the incident is material (SEC)",
+}
+
+// parseWhen reads an RFC 3339 time or a date (midnight UTC).
+func parseWhen(flag, v string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, v); err == nil {
+		return t.UTC(), nil
+	}
+	if t, err := time.Parse("2006-01-02", v); err == nil {
+		return t, nil
+	}
+	if t, err := time.Parse("2006-01-02T15:04", v); err == nil {
+		return t, nil
+	}
+	return time.Time{}, usageError{fmt.Errorf("--%s %q: use RFC 3339 (2025-11-25T18:00:00Z) or a date (2025-11-25)", flag, v)}
+}
+
+func parseYesNo(flag, v string) (*bool, error) {
+	switch strings.ToLower(v) {
+	case "yes", "true":
+		b := true
+		return &b, nil
+	case "no", "false":
+		b := false
+		return &b, nil
+	case "unknown", "":
+		return nil, nil
+	}
+	return nil, usageError{fmt.Errorf("--%s %q: use yes, no or unknown", flag, v)}
+}
+
+// applyTo sets the fields whose flags were given.
+func (f *incidentFlags) applyTo(cmd *cobra.Command, in *incident.Incident) error {
+	fl := cmd.Flags()
+	set := func(name string, dst *string, v string) {
+		if fl.Changed(name) {
+			*dst = v
+		}
+	}
+	set("vendor", &in.Vendor, f.vendor)
+	set("title", &in.Title, f.title)
+	set("severity", &in.Severity, f.severity)
+	set("owner", &in.Owner, f.owner)
+	set("notes", &in.Notes, f.notes)
+	if fl.Changed("status") {
+		in.Status = incident.Status(f.status)
+	}
+	if fl.Changed("category") {
+		in.Categories = f.categories
+	}
+	if fl.Changed("system") {
+		in.Systems = f.systems
+	}
+	for name, dst := range map[string]*time.Time{"window-from": &in.WindowFrom, "window-to": &in.WindowTo} {
+		if !fl.Changed(name) {
+			continue
+		}
+		v, _ := fl.GetString(name)
+		if v == "" {
+			*dst = time.Time{}
+			continue
+		}
+		t, err := parseWhen(name, v)
+		if err != nil {
+			return err
+		}
+		*dst = t
+	}
+	if fl.Changed("contract-notice") {
+		if f.contractNotice < 0 || f.contractNotice%time.Hour != 0 {
+			return usageError{fmt.Errorf("--contract-notice %v: a whole number of hours, such as 48h", f.contractNotice)}
+		}
+		in.ContractNoticeHours = int(f.contractNotice / time.Hour)
+	}
+	for name, dst := range map[string]**bool{"high-risk": &in.HighRisk, "material": &in.Material} {
+		if fl.Changed(name) {
+			v, _ := fl.GetString(name)
+			b, err := parseYesNo(name, v)
+			if err != nil {
+				return err
+			}
+			*dst = b
+		}
+	}
+	if in.Times == nil {
+		in.Times = map[incident.Anchor]time.Time{}
+	}
+	for _, a := range settableAnchors {
+		name := anchorFlag(a)
+		if !fl.Changed(name) {
+			continue
+		}
+		if *f.times[a] == "" {
+			delete(in.Times, a)
+			continue
+		}
+		t, err := parseWhen(name, *f.times[a])
+		if err != nil {
+			return err
+		}
+		in.Times[a] = t
+	}
+	return nil
+}
+
+func (a *app) incidentCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "incident",
+		Short: "Respond to a vendor breach: blast radius, legal clocks, containment and notification",
+		Long: `An incident is a breach at a vendor (or one of its subprocessors). weaklink
+computes what it exposed from the inventory and the gateway's ledger, which
+notification duties start running, blocks the vendor in the gateways, and
+writes the notification pack. Every change goes on the incident's
+append-only timeline.
+
+  weaklink incident open --vendor mixpanel --title "..." --vendor-discovered 2025-11-09 \
+      --vendor-notified 2025-11-25T18:00:00Z --aware 2025-11-25T18:00:00Z \
+      --category user.name --category user.contact.email --contract-notice 48h
+  weaklink incident blast-radius ID --csv affected.csv
+  weaklink incident clocks ID --org examples/acme/organization.yaml
+  weaklink incident contain ID
+  weaklink incident notify ID --org examples/acme/organization.yaml --out pack/
+
+ID may be a unique prefix of the incident's id (at least four characters).`,
+	}
+	cmd.AddCommand(a.incidentOpenCmd(), a.incidentListCmd(), a.incidentShowCmd(), a.incidentUpdateCmd(),
+		a.incidentContainCmd(), a.incidentBlastCmd(), a.incidentClocksCmd(), a.incidentNotifyCmd(), a.incidentCloseCmd())
+	return cmd
+}
+
+func (a *app) incidentOpenCmd() *cobra.Command {
+	var f incidentFlags
+	var format string
+	cmd := &cobra.Command{
+		Use:   "open --vendor V --title T [flags]",
+		Short: "Record a new incident at a vendor",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if f.vendor == "" || f.title == "" {
+				return usageError{errors.New("open needs --vendor and --title")}
+			}
+			var in incident.Incident
+			if err := f.applyTo(cmd, &in); err != nil {
+				return err
+			}
+			svc, err := a.incidentService(cmd)
+			if err != nil {
+				return err
+			}
+			in, err = svc.OpenIncident(cmd.Context(), in, currentUser())
+			if err != nil {
+				return err
+			}
+			if format == formatJSON {
+				return writeJSON(a.out, in)
+			}
+			fmt.Fprintf(a.out, "Opened incident %s at %s: %s\n", in.ID, cell(in.Vendor), cell(in.Title))
+			fmt.Fprintf(a.out, "Next: weaklink incident blast-radius %s\n", in.ID[:8])
+			return nil
+		},
+	}
+	f.register(cmd, true)
+	formatFlag(cmd, &format)
+	return cmd
+}
+
+func (a *app) incidentService(cmd *cobra.Command) (*service.Service, error) {
+	svc, err := a.service(cmd.Context())
+	if err != nil {
+		return nil, err
+	}
+	svc.Now = a.now
+	return svc, nil
+}
+
+func (a *app) incidentListCmd() *cobra.Command {
+	var format string
+	var f store.IncidentFilter
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List incidents, newest first",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			svc, err := a.incidentService(cmd)
+			if err != nil {
+				return err
+			}
+			list, err := svc.Store.ListIncidents(cmd.Context(), f)
+			if err != nil {
+				return err
+			}
+			if format == formatJSON {
+				if list == nil {
+					list = []incident.Incident{}
+				}
+				return writeJSON(a.out, list)
+			}
+			var rows [][]string
+			for _, in := range list {
+				rows = append(rows, []string{in.ID[:8], cell(in.Vendor), string(in.Status), in.Severity, cell(in.Title), in.CreatedAt.Format("2006-01-02")})
+			}
+			return table(a.out, []string{"ID", "VENDOR", "STATUS", "SEVERITY", "TITLE", "OPENED"}, rows)
+		},
+	}
+	cmd.Flags().StringVar(&f.Vendor, "vendor", "", "only incidents at this vendor")
+	cmd.Flags().StringVar(&f.Status, "status", "", "only incidents with this status")
+	cmd.Flags().BoolVar(&f.Open, "open", false, "leave out closed incidents")
+	formatFlag(cmd, &format)
+	return cmd
+}
+
+// incidentView is show's JSON: the incident and its timeline.
+type incidentView struct {
+	incident.Incident
+	Timeline []incident.Event `json:"timeline"`
+}
+
+func (a *app) incidentShowCmd() *cobra.Command {
+	var format string
+	cmd := &cobra.Command{
+		Use:   "show ID",
+		Short: "Show an incident and its timeline",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			svc, err := a.incidentService(cmd)
+			if err != nil {
+				return err
+			}
+			in, err := svc.FindIncident(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			tl, err := svc.Store.Timeline(cmd.Context(), in.ID)
+			if err != nil {
+				return err
+			}
+			if format == formatJSON {
+				if tl == nil {
+					tl = []incident.Event{}
+				}
+				return writeJSON(a.out, incidentView{in, tl})
+			}
+			w := a.out
+			fmt.Fprintf(w, "%s  %s\n", in.ID, cell(in.Title))
+			fmt.Fprintf(w, "vendor      %s\nstatus      %s\nseverity    %s\nowner       %s\n", cell(in.Vendor), in.Status, in.Severity, cell(in.Owner))
+			fmt.Fprintf(w, "categories  %s\n", cell(join(in.Categories)))
+			if len(in.Systems) > 0 {
+				fmt.Fprintf(w, "systems     %s\n", cell(join(in.Systems)))
+			}
+			if !in.WindowFrom.IsZero() || !in.WindowTo.IsZero() {
+				fmt.Fprintf(w, "window      %s – %s\n", fmtTime(in.WindowFrom), fmtTime(in.WindowTo))
+			}
+			if in.ContractNoticeHours > 0 {
+				fmt.Fprintf(w, "contract    vendor notice within %d h of its discovery\n", in.ContractNoticeHours)
+			}
+			fmt.Fprintf(w, "high risk   %s\nmaterial    %s\n", yesNo(in.HighRisk), yesNo(in.Material))
+			for _, anchor := range incident.Anchors {
+				if t, ok := in.Times[anchor]; ok {
+					fmt.Fprintf(w, "%-22s %s\n", anchor, fmtTime(t))
+				}
+			}
+			if in.Notes != "" {
+				fmt.Fprintf(w, "notes       %s\n", sanitize(in.Notes))
+			}
+			fmt.Fprintln(w, "\nTimeline:")
+			var rows [][]string
+			for _, e := range tl {
+				rows = append(rows, []string{fmtTime(e.At), cell(e.Actor), e.Kind, cell(e.Message)})
+			}
+			return table(w, []string{"AT", "ACTOR", "KIND", "WHAT"}, rows)
+		},
+	}
+	formatFlag(cmd, &format)
+	return cmd
+}
+
+func fmtTime(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format("2006-01-02 15:04 UTC")
+}
+
+func yesNo(b *bool) string {
+	switch {
+	case b == nil:
+		return "not assessed"
+	case *b:
+		return "yes"
+	}
+	return "no"
+}
+
+func (a *app) incidentUpdateCmd() *cobra.Command {
+	var f incidentFlags
+	var format, note string
+	cmd := &cobra.Command{
+		Use:   "update ID [flags]",
+		Short: "Change an incident's facts or status; every change goes on the timeline",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			svc, err := a.incidentService(cmd)
+			if err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			var extra []incident.Event
+			if note != "" {
+				extra = append(extra, incident.Event{ID: newEventID(), At: a.now().UTC(), Actor: currentUser(), Kind: "note", Message: note})
+			}
+			in, err := svc.ChangeIncident(ctx, args[0], currentUser(), "updated", "", func(in *incident.Incident) error {
+				if in.Status == incident.StatusClosed && cmd.Flags().Changed("status") && f.status != string(incident.StatusClosed) {
+					// Reopening is allowed and recorded like any change.
+					delete(in.Times, incident.AnchorClosed)
+				}
+				return f.applyTo(cmd, in)
+			}, extra...)
+			if err != nil {
+				return err
+			}
+			if format == formatJSON {
+				return writeJSON(a.out, in)
+			}
+			fmt.Fprintf(a.out, "Updated incident %s (revision %d).\n", in.ID, in.Revision)
+			return nil
+		},
+	}
+	f.register(cmd, false)
+	cmd.Flags().StringVar(&note, "note", "", "add a note to the timeline")
+	formatFlag(cmd, &format)
+	return cmd
+}
+
+func (a *app) incidentCloseCmd() *cobra.Command {
+	var format, note string
+	cmd := &cobra.Command{
+		Use:   "close ID",
+		Short: "Close an incident",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			svc, err := a.incidentService(cmd)
+			if err != nil {
+				return err
+			}
+			now := a.now().UTC()
+			in, err := svc.ChangeIncident(cmd.Context(), args[0], currentUser(), "closed", note, func(in *incident.Incident) error {
+				in.Status = incident.StatusClosed
+				in.Times[incident.AnchorClosed] = now
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			if format == formatJSON {
+				return writeJSON(a.out, in)
+			}
+			fmt.Fprintf(a.out, "Closed incident %s. The vendor stays blocked until 'weaklink vendors unblock %s'.\n", in.ID, cell(in.Vendor))
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&note, "note", "", "why (goes on the timeline)")
+	formatFlag(cmd, &format)
+	return cmd
+}
+
+func (a *app) incidentContainCmd() *cobra.Command {
+	var format, reason string
+	var vendors []string
+	cmd := &cobra.Command{
+		Use:   "contain ID",
+		Short: "Block the vendor in every gateway, and list the credentials, integrations and questions to deal with",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			svc, err := a.incidentService(cmd)
+			if err != nil {
+				return err
+			}
+			c, err := svc.Contain(cmd.Context(), args[0], currentUser(), reason, vendors)
+			if err != nil {
+				return err
+			}
+			if format == formatJSON {
+				return writeJSON(a.out, c)
+			}
+			w := a.out
+			fmt.Fprintf(w, "Blocked %s: gateways stop forwarding within about a second.\n", cell(join(c.Blocked)))
+			fmt.Fprintln(w, "\nRotate these credentials:")
+			var rows [][]string
+			for _, cr := range c.Rotate {
+				rows = append(rows, []string{cell(cr.Vendor), cell(cr.Key), cell(join(cr.Where))})
+			}
+			if err := table(w, []string{"VENDOR", "KEY", "FOUND IN"}, rows); err != nil {
+				return err
+			}
+			fmt.Fprintln(w, "\nDisable or review these integrations:")
+			rows = nil
+			for _, in := range c.Disable {
+				rows = append(rows, []string{cell(in.Flow), cell(in.System), cell(in.Vendor), cell(join(in.Categories))})
+			}
+			if err := table(w, []string{"FLOW", "SYSTEM", "VENDOR", "CATEGORIES"}, rows); err != nil {
+				return err
+			}
+			fmt.Fprintln(w, "\nAsk the vendor:")
+			for i, q := range c.Questions {
+				fmt.Fprintf(w, "%2d. %s\n", i+1, sanitize(q))
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&reason, "reason", "", "why (shown to gateway clients; default: the incident)")
+	cmd.Flags().StringSliceVar(&vendors, "block", nil, "vendors to block (default: the breached vendor)")
+	formatFlag(cmd, &format)
+	return cmd
+}
+
+func (a *app) incidentBlastCmd() *cobra.Command {
+	var format, csvOut, jsonOut string
+	cmd := &cobra.Command{
+		Use:   "blast-radius ID",
+		Short: "What the breach exposed: categories, systems, people by category and jurisdiction",
+		Long: `blast-radius computes, from declared, discovered and observed flows and the
+gateway's ledger within the incident's window, which of your data the breach
+exposed: the categories the vendor named that you really sent it, what you
+sent that it did not mention, the systems involved, and the people affected
+by category and by where they live (from 'weaklink subjects import').
+--csv and --json write the list of affected people, streamed.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			svc, err := a.incidentService(cmd)
+			if err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			in, err := svc.FindIncident(ctx, args[0])
+			if err != nil {
+				return err
+			}
+			var b *incident.BlastRadius
+			n, err := exportAffected(ctx, csvOut, jsonOut, func(emit func(incident.Affected) error) error {
+				var err error
+				b, err = svc.BlastRadius(ctx, &in, emit)
+				return err
+			})
+			if err != nil {
+				return err
+			}
+			if _, err := svc.Note(ctx, in.ID, currentUser(), "blast-radius",
+				fmt.Sprintf("blast radius: %d people, categories %s", b.Subjects, join(b.Exposed))); err != nil {
+				return err
+			}
+			if format == formatJSON {
+				return writeJSON(a.out, b)
+			}
+			if err := printBlast(a, b); err != nil {
+				return err
+			}
+			for _, p := range []string{csvOut, jsonOut} {
+				if p != "" {
+					fmt.Fprintf(a.out, "\nWrote %d people to %s\n", n, p)
+				}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&csvOut, "csv", "", "write the affected people to this CSV file")
+	cmd.Flags().StringVar(&jsonOut, "json", "", "write the affected people to this file as JSON lines")
+	formatFlag(cmd, &format)
+	return cmd
+}
+
+func printBlast(a *app, b *incident.BlastRadius) error {
+	w := a.out
+	fmt.Fprintf(w, "Breached: %s", cell(b.Breached))
+	if !b.From.IsZero() || !b.To.IsZero() {
+		fmt.Fprintf(w, "   window %s – %s", fmtTime(b.From), fmtTime(b.To))
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "Exposed:      %s\n", sanitize(join(b.Exposed)))
+	if len(b.PossiblyExposed) > 0 {
+		fmt.Fprintf(w, "Possibly exposed (flows carry it, the gateway did not see it in the window): %s\n", sanitize(join(b.PossiblyExposed)))
+	}
+	if len(b.Unmentioned) > 0 {
+		fmt.Fprintf(w, "Not in the vendor's statement, but sent: %s\n", sanitize(join(b.Unmentioned)))
+	}
+	if len(b.StatedNotSent) > 0 {
+		fmt.Fprintf(w, "Named by the vendor, never sent: %s\n", sanitize(join(b.StatedNotSent)))
+	}
+	fmt.Fprintf(w, "Systems:      %s\n", cell(join(b.Systems)))
+	fmt.Fprintf(w, "People:       %d (ledger rows read: %d)", b.Subjects, b.Rows)
+	if b.Subjects == 0 && b.Estimated > 0 {
+		fmt.Fprintf(w, "; no ledger data: the inventory estimates %d", b.Estimated)
+	}
+	fmt.Fprintln(w)
+	if b.UnmentionedSubjects > 0 {
+		fmt.Fprintf(w, "              and %d more of whom only unmentioned categories were sent\n", b.UnmentionedSubjects)
+	}
+	fmt.Fprintln(w, "\nAffected vendors:")
+	var rows [][]string
+	for _, av := range b.Affected {
+		via := "-"
+		if len(av.Via) > 0 {
+			via = strings.Join(av.Via, " → ")
+		}
+		rows = append(rows, []string{cell(av.Vendor), via, cell(join(av.Systems)), fmt.Sprint(len(av.Flows)), cell(join(av.Ledger))})
+	}
+	if err := table(w, []string{"VENDOR", "VIA", "SYSTEMS", "FLOWS", "LEDGER CATEGORIES"}, rows); err != nil {
+		return err
+	}
+	fmt.Fprintln(w, "\nPeople by category:")
+	rows = nil
+	for _, c := range b.ByCategory {
+		rows = append(rows, []string{c.Category, fmt.Sprint(c.Subjects)})
+	}
+	if err := table(w, []string{"CATEGORY", "PEOPLE"}, rows); err != nil {
+		return err
+	}
+	fmt.Fprintln(w, "\nPeople by jurisdiction:")
+	rows = nil
+	for _, j := range sortedKeys(b.ByJurisdiction) {
+		rows = append(rows, []string{cell(j), fmt.Sprint(b.ByJurisdiction[j])})
+	}
+	return table(w, []string{"JURISDICTION", "PEOPLE"}, rows)
+}
+
+func (a *app) incidentClocksCmd() *cobra.Command {
+	var format, org, rulesFile string
+	cmd := &cobra.Command{
+		Use:   "clocks ID",
+		Short: "The notification duties that apply, their deadlines and the time left",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			svc, err := a.incidentService(cmd)
+			if err != nil {
+				return err
+			}
+			in, err := svc.FindIncident(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			p, rules, err := loadOrgAndRules(org, rulesFile, false)
+			if err != nil {
+				return err
+			}
+			rep, err := svc.Clocks(cmd.Context(), &in, rules, p)
+			if err != nil {
+				return err
+			}
+			if format == formatJSON {
+				return writeJSON(a.out, rep)
+			}
+			w := a.out
+			var rows [][]string
+			for _, d := range rep.Duties {
+				deadline, left := d.DeadlineText, "-"
+				if d.Deadline != nil {
+					deadline = fmtTime(*d.Deadline)
+				}
+				if d.TimeLeft != nil {
+					left = incident.FormatSpan(*d.TimeLeft)
+				}
+				if d.LateBy != nil {
+					left = "late by " + incident.FormatSpan(*d.LateBy)
+				}
+				rows = append(rows, []string{d.Rule, string(d.Applies), cell(d.Audience), cell(deadline), left, string(d.Status)})
+			}
+			if err := table(w, []string{"RULE", "APPLIES", "WHO", "DEADLINE", "LEFT", "STATUS"}, rows); err != nil {
+				return err
+			}
+			fmt.Fprintln(w)
+			for _, l := range rep.Summary.Lines {
+				fmt.Fprintln(w, sanitize(l))
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&org, "org", os.Getenv("WEAKLINK_ORG"), "organization profile file (kind: organization; $WEAKLINK_ORG)")
+	cmd.Flags().StringVar(&rulesFile, "rules", "", "rules file or directory overriding the embedded notification rules")
+	formatFlag(cmd, &format)
+	return cmd
+}
+
+// loadOrgAndRules reads the organization profile (required for letters)
+// and the rules override.
+func loadOrgAndRules(org, rulesFile string, needOrg bool) (incident.Profile, *incident.Rules, error) {
+	var p incident.Profile
+	if org == "" && needOrg {
+		return p, nil, usageError{errors.New("--org FILE (or $WEAKLINK_ORG) is required: letters are signed with it")}
+	}
+	if org != "" {
+		var err error
+		if p, err = incident.LoadProfile(org); err != nil {
+			return p, nil, err
+		}
+	}
+	rules := incident.DefaultRules()
+	if rulesFile != "" {
+		over, err := incident.LoadRulesFile(rulesFile)
+		if err != nil {
+			return p, nil, err
+		}
+		rules = rules.With(over)
+	}
+	return p, rules, nil
+}
+
+func (a *app) incidentNotifyCmd() *cobra.Command {
+	var format, org, rulesFile, out, templates string
+	cmd := &cobra.Command{
+		Use:   "notify ID --out DIR",
+		Short: "Write the notification pack: letters, recipient list, timeline, STIX bundle",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if out == "" {
+				return usageError{errors.New("notify needs --out DIR")}
+			}
+			p, rules, err := loadOrgAndRules(org, rulesFile, true)
+			if err != nil {
+				return err
+			}
+			svc, err := a.incidentService(cmd)
+			if err != nil {
+				return err
+			}
+			o := service.NotifyOptions{Dir: out, Profile: p, Rules: rules, Actor: currentUser()}
+			if templates != "" {
+				o.Templates = os.DirFS(templates)
+			}
+			files, err := svc.Notify(cmd.Context(), args[0], o)
+			if err != nil {
+				return err
+			}
+			if format == formatJSON {
+				return writeJSON(a.out, map[string]any{"dir": out, "files": files})
+			}
+			fmt.Fprintf(a.out, "Wrote the notification pack to %s:\n", out)
+			for _, f := range files {
+				fmt.Fprintf(a.out, "  %s\n", filepath.Base(f))
+			}
+			fmt.Fprintln(a.out, "Read README.md first. The letters are drafts for your privacy team and counsel, not legal advice.")
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&out, "out", "", "directory to write the pack to (created; a previous pack there is replaced)")
+	cmd.Flags().StringVar(&org, "org", os.Getenv("WEAKLINK_ORG"), "organization profile file (kind: organization; $WEAKLINK_ORG)")
+	cmd.Flags().StringVar(&rulesFile, "rules", "", "rules file or directory overriding the embedded notification rules")
+	cmd.Flags().StringVar(&templates, "templates", "", "directory of letter templates overriding the embedded ones")
+	formatFlag(cmd, &format)
+	return cmd
+}
+
+// exportAffected runs a blast radius computation and streams the affected
+// people it emits to a CSV file and a JSON-lines file (either may be "").
+// Each file is written beside its final name and renamed into place only
+// when everything succeeded: a failed run leaves no partial list.
+func exportAffected(ctx context.Context, csvPath, jsonPath string, run func(emit func(incident.Affected) error) error) (int64, error) {
+	type pending struct {
+		tmp   *os.File
+		final string
+	}
+	var files []pending
+	defer func() {
+		for _, p := range files {
+			p.tmp.Close()
+			os.Remove(p.tmp.Name())
+		}
+	}()
+	create := func(path string) (*os.File, error) {
+		f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, pending{f, path})
+		return f, nil
+	}
+	var jw *bufio.Writer
+	var enc *json.Encoder
+	if jsonPath != "" {
+		f, err := create(jsonPath)
+		if err != nil {
+			return 0, err
+		}
+		jw = bufio.NewWriterSize(f, 64<<10)
+		enc = json.NewEncoder(jw)
+	}
+	var n int64
+	emitJSON := func(a incident.Affected) error {
+		n++
+		if enc != nil {
+			return enc.Encode(a)
+		}
+		return nil
+	}
+	var err error
+	if csvPath != "" {
+		f, cerr := create(csvPath)
+		if cerr != nil {
+			return 0, cerr
+		}
+		_, err = incident.WriteRecipients(ctx, f, func(yield func(incident.PackRecipient) error) error {
+			return run(func(a incident.Affected) error {
+				if err := emitJSON(a); err != nil {
+					return err
+				}
+				return yield(incident.PackRecipient{Subject: a.Subject, ExternalID: a.ExternalID, Jurisdiction: a.Jurisdiction,
+					Categories: a.Categories, FirstSeen: a.FirstSeen, LastSeen: a.LastSeen})
+			})
+		})
+	} else {
+		err = run(emitJSON)
+	}
+	if err != nil {
+		return n, err
+	}
+	if jw != nil {
+		if err := jw.Flush(); err != nil {
+			return n, err
+		}
+	}
+	for _, p := range files {
+		if err := p.tmp.Sync(); err != nil {
+			return n, err
+		}
+		if err := p.tmp.Close(); err != nil {
+			return n, err
+		}
+	}
+	for _, p := range files {
+		if err := os.Rename(p.tmp.Name(), p.final); err != nil {
+			return n, err
+		}
+	}
+	files = nil
+	return n, nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// newEventID is a time-ordered id for a timeline event.
+func newEventID() string { return uuid.Must(uuid.NewV7()).String() }

@@ -1,0 +1,305 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/weaklink/weaklink/internal/incident"
+	"github.com/weaklink/weaklink/internal/inventory"
+	"github.com/weaklink/weaklink/internal/store"
+)
+
+// ClockReport is an incident's legal clocks with the blast radius they were
+// computed from.
+type ClockReport struct {
+	Incident string                `json:"incident"`
+	Now      time.Time             `json:"now"`
+	Exposure incident.Exposure     `json:"exposure"`
+	Summary  incident.DutySummary  `json:"summary"`
+	Duties   []incident.Duty       `json:"duties"`
+	Blast    *incident.BlastRadius `json:"-"`
+}
+
+// Clocks evaluates the notification duties of an incident. rules nil means
+// the embedded rules.
+func (s *Service) Clocks(ctx context.Context, in *incident.Incident, rules *incident.Rules, p incident.Profile) (*ClockReport, error) {
+	if rules == nil {
+		rules = incident.DefaultRules()
+	}
+	b, err := s.BlastRadius(ctx, in, nil)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	ex := b.Exposure()
+	duties := incident.Clocks(rules, in, ex, p, now)
+	return &ClockReport{Incident: in.ID, Now: now, Exposure: ex, Summary: incident.SummarizeDuties(duties), Duties: duties, Blast: b}, nil
+}
+
+// Containment is what contain did and what is left to do by hand.
+type Containment struct {
+	Incident string `json:"incident"`
+	// Blocked are the vendors the kill switch now blocks; gateways stop
+	// forwarding to them within about a second.
+	Blocked []string `json:"blocked"`
+	// Rotate are credentials shared with the affected vendors.
+	Rotate []Credential `json:"rotate"`
+	// Disable are the integrations (flows) that send the vendors data.
+	Disable []Integration `json:"disable"`
+	// Questions are what to ask the vendor.
+	Questions []string `json:"questions"`
+}
+
+// Credential is a secret shared with a vendor, to rotate.
+type Credential struct {
+	Vendor string `json:"vendor"`
+	Key    string `json:"key"`
+	// Where it was found (file:line of a discovered config key), if known.
+	Where []string `json:"where,omitempty"`
+}
+
+// Integration is a flow to disable or reconfigure.
+type Integration struct {
+	Flow       string   `json:"flow"`
+	System     string   `json:"system"`
+	Vendor     string   `json:"vendor"`
+	Categories []string `json:"categories"`
+}
+
+// Contain blocks the vendors (the breached one when vendors is empty and it
+// receives data from us) in the gateways, records it on the timeline, moves
+// the incident to contained, and returns the checklist of what to do by
+// hand.
+func (s *Service) Contain(ctx context.Context, ref, actor, reason string, vendors []string) (*Containment, error) {
+	in, err := s.FindIncident(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	b, err := s.BlastRadius(ctx, &in, nil)
+	if err != nil {
+		return nil, err
+	}
+	snap, err := s.Store.Snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	affected := map[string]bool{}
+	for _, av := range b.Affected {
+		affected[av.Vendor] = true
+	}
+	if len(vendors) == 0 {
+		vendors = []string{in.Vendor}
+	}
+	for _, v := range vendors {
+		if !slices.ContainsFunc(snap.Vendors, func(x inventory.Vendor) bool { return x.ID == v }) {
+			return nil, fmt.Errorf("vendor %q is not in the inventory: %w", v, store.ErrNotFound)
+		}
+	}
+	if reason == "" {
+		reason = "incident " + in.ID + ": " + in.Title
+	}
+	now := s.now()
+	c := &Containment{Incident: in.ID, Rotate: []Credential{}, Disable: []Integration{}}
+	for _, v := range vendors {
+		if err := s.Store.BlockVendor(ctx, store.Block{Vendor: v, Reason: reason, BlockedBy: actor, BlockedAt: now}); err != nil {
+			return nil, err
+		}
+		c.Blocked = append(c.Blocked, v)
+	}
+	// The checklist covers every affected vendor and every vendor blocked.
+	for _, v := range vendors {
+		affected[v] = true
+	}
+	creds := map[string]*Credential{}
+	addCred := func(vendor, key, where string) {
+		k := vendor + "\x00" + key
+		cr := creds[k]
+		if cr == nil {
+			cr = &Credential{Vendor: vendor, Key: key}
+			creds[k] = cr
+		}
+		if where != "" && !slices.Contains(cr.Where, where) {
+			cr.Where = append(cr.Where, where)
+		}
+	}
+	for _, v := range snap.Vendors {
+		if !affected[v.ID] || v.Catalog == "" || s.Checker.Catalog == nil {
+			continue
+		}
+		if e, ok := s.Checker.Catalog.Get(v.Catalog); ok {
+			for _, k := range e.EnvKeys {
+				addCred(v.ID, k, "")
+			}
+		}
+	}
+	for _, f := range snap.Flows {
+		if !affected[f.Vendor] {
+			continue
+		}
+		if len(in.Systems) == 0 || slices.Contains(in.Systems, f.System) {
+			c.Disable = append(c.Disable, Integration{Flow: f.ID, System: f.System, Vendor: f.Vendor, Categories: f.Categories})
+		}
+		for _, e := range f.Evidence {
+			if e.Kind == "config-key" {
+				key, _, _ := strings.Cut(strings.TrimSpace(e.Detail), "=")
+				key = strings.TrimSpace(strings.TrimPrefix(key, "export "))
+				if key != "" {
+					addCred(f.Vendor, key, e.Ref)
+				}
+			}
+		}
+	}
+	for _, k := range keysSorted(creds) {
+		c.Rotate = append(c.Rotate, *creds[k])
+	}
+	c.Questions = vendorQuestions(&in, b)
+
+	msg := "contained: kill switch on for " + strings.Join(c.Blocked, ", ") +
+		fmt.Sprintf("; %d credential(s) to rotate, %d integration(s) to review", len(c.Rotate), len(c.Disable))
+	_, err = s.ChangeIncident(ctx, in.ID, actor, "contained", msg, func(x *incident.Incident) error {
+		if x.Status == incident.StatusTriage || x.Status == incident.StatusInvestigating {
+			x.Status = incident.StatusContained
+		}
+		if _, ok := x.Times[incident.AnchorContained]; !ok {
+			x.Times[incident.AnchorContained] = now
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func keysSorted[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// vendorQuestions are what to ask the breached vendor, tailored to what
+// it holds of ours.
+func vendorQuestions(in *incident.Incident, b *incident.BlastRadius) []string {
+	q := []string{
+		"When did the unauthorized access start and end, and when did you discover it? Send the timeline with time zones.",
+		"Which of our projects, workspaces or datasets were accessed or exported? Send the affected records (our user ids) as a file, not a summary.",
+		"Which data fields were in the exported data? We sent: " + strings.Join(sentCategories(b), ", ") + ".",
+		"Was data copied out, or only viewed? How do you know (logs, egress records)?",
+		"Is the access closed? What was the root cause, and what have you changed so it cannot recur?",
+		"Were any of your subprocessors involved, or told?",
+		"Which of our credentials (API keys, tokens, service accounts) could the attacker reach? Have you revoked any of them?",
+		"Which authorities and other customers have you notified, and is there a law-enforcement request to delay notice?",
+		"Share indicators of compromise: attacker IPs, domains and phishing messages, so we can warn our users and filter our mail.",
+	}
+	if len(b.Unmentioned) > 0 {
+		q = append(q, "Your notice does not mention "+strings.Join(b.Unmentioned, ", ")+", which we also sent you: confirm whether it was exposed.")
+	}
+	for _, c := range b.Exposed {
+		if strings.HasPrefix(c, "user.contact") {
+			q = append(q, "Send the phishing or smishing messages used against you, and any seen against your customers' users, so our warning can describe them.")
+			break
+		}
+	}
+	if in.ContractNoticeHours > 0 {
+		if disc, ok := in.Time(incident.AnchorVendorDiscovered); ok {
+			if told, ok := in.Time(incident.AnchorVendorNotified); ok && told.Sub(disc) > time.Duration(in.ContractNoticeHours)*time.Hour {
+				q = append(q, fmt.Sprintf("Our agreement requires notice within %d hours of discovery. You discovered the breach on %s and told us on %s. Explain the delay.",
+					in.ContractNoticeHours, disc.Format("2 January 2006"), told.Format("2 January 2006")))
+			}
+		}
+	}
+	return q
+}
+
+func sentCategories(b *incident.BlastRadius) []string {
+	all := append(slices.Clone(b.Ledger), b.Inventory...)
+	slices.Sort(all)
+	return slices.Compact(all)
+}
+
+// NotifyOptions are the inputs of a notification pack beyond the incident.
+type NotifyOptions struct {
+	Dir       string
+	Profile   incident.Profile
+	Rules     *incident.Rules
+	Templates fs.FS
+	Actor     string
+}
+
+// Notify writes an incident's notification pack and records it on the
+// timeline; an incident before notifying moves to notifying.
+func (s *Service) Notify(ctx context.Context, ref string, o NotifyOptions) ([]string, error) {
+	in, err := s.FindIncident(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	clocks, err := s.Clocks(ctx, &in, o.Rules, o.Profile)
+	if err != nil {
+		return nil, err
+	}
+	b := clocks.Blast
+	timeline, err := s.Store.Timeline(ctx, in.ID)
+	if err != nil {
+		return nil, err
+	}
+	vendorName := func(id string) string {
+		if v, err := s.Store.GetVendor(ctx, id); err == nil && v.Name != "" {
+			return v.Name
+		}
+		return id
+	}
+	var affected []string
+	for _, av := range b.Affected {
+		affected = append(affected, av.Name)
+	}
+	var duties []incident.DutyLine
+	for _, d := range clocks.Duties {
+		if d.Applies == incident.AppliesNo {
+			continue
+		}
+		deadline := d.DeadlineText
+		if d.Deadline != nil {
+			deadline = d.Deadline.UTC().Format("2006-01-02 15:04 MST") + " (" + d.DeadlineText + ")"
+		}
+		duties = append(duties, incident.DutyLine{Rule: d.Rule, Regime: d.Regime, Audience: d.Audience,
+			Deadline: deadline, Status: string(d.Status), Citation: d.Citation})
+	}
+	pack := incident.Pack{
+		Incident: in, Vendor: vendorName(in.Vendor), Affected: affected, Exposure: clocks.Exposure,
+		Systems: b.Systems, Profile: o.Profile, Timeline: timeline, Duties: duties, Templates: o.Templates,
+		Taxonomy: s.Checker.Taxonomy,
+		Recipients: func(yield func(incident.PackRecipient) error) error {
+			_, err := s.BlastRadius(ctx, &in, func(a incident.Affected) error {
+				return yield(incident.PackRecipient{Subject: a.Subject, ExternalID: a.ExternalID, Jurisdiction: a.Jurisdiction,
+					Categories: a.Categories, FirstSeen: a.FirstSeen, LastSeen: a.LastSeen})
+			})
+			return err
+		},
+	}
+	files, err := incident.WritePack(ctx, o.Dir, pack)
+	if err != nil {
+		return nil, err
+	}
+	msg := fmt.Sprintf("notification pack written to %s (%d people, %d duties)", o.Dir, clocks.Exposure.Subjects, len(duties))
+	_, err = s.ChangeIncident(ctx, in.ID, o.Actor, "status", "", func(x *incident.Incident) error {
+		if x.Status != incident.StatusNotifying && x.Status != incident.StatusClosed {
+			x.Status = incident.StatusNotifying
+		}
+		return nil
+	}, incident.Event{ID: newID(), At: s.now(), Actor: o.Actor, Kind: "notified", Message: msg})
+	if err != nil {
+		return files, err
+	}
+	return files, nil
+}
+
+// ErrClosed is returned when a closed incident is changed.
+var ErrClosed = errors.New("the incident is closed")
