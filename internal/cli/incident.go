@@ -595,6 +595,7 @@ func printBlast(a *app, b *incident.BlastRadius) error {
 
 func (a *app) incidentClocksCmd() *cobra.Command {
 	var format, org, rulesFile string
+	var all bool
 	cmd := &cobra.Command{
 		Use:   "clocks ID",
 		Short: "The notification duties that apply, their deadlines and the time left",
@@ -621,7 +622,12 @@ func (a *app) incidentClocksCmd() *cobra.Command {
 			}
 			w := a.out
 			var rows [][]string
+			hidden := 0
 			for _, d := range rep.Duties {
+				if d.Applies == incident.AppliesNo && !all {
+					hidden++
+					continue
+				}
 				deadline, left := d.DeadlineText, "-"
 				if d.Deadline != nil {
 					deadline = fmtTime(*d.Deadline)
@@ -637,6 +643,9 @@ func (a *app) incidentClocksCmd() *cobra.Command {
 			if err := table(w, []string{"RULE", "APPLIES", "WHO", "DEADLINE", "LEFT", "STATUS"}, rows); err != nil {
 				return err
 			}
+			if hidden > 0 {
+				fmt.Fprintf(w, "(%d more rules do not apply; --all lists them with the reason, --format json has everything)\n", hidden)
+			}
 			fmt.Fprintln(w)
 			for _, l := range rep.Summary.Lines {
 				fmt.Fprintln(w, sanitize(l))
@@ -646,6 +655,7 @@ func (a *app) incidentClocksCmd() *cobra.Command {
 	}
 	cmd.Flags().StringVar(&org, "org", os.Getenv("WEAKLINK_ORG"), "organization profile file (kind: organization; $WEAKLINK_ORG)")
 	cmd.Flags().StringVar(&rulesFile, "rules", "", "rules file or directory overriding the embedded notification rules")
+	cmd.Flags().BoolVar(&all, "all", false, "list the rules that do not apply too")
 	formatFlag(cmd, &format)
 	return cmd
 }
