@@ -100,10 +100,10 @@ func readResidence(name string, r io.Reader, hash func(string) string) ([]store.
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		line, _ := cr.FieldPos(0)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
+		line, _ := cr.FieldPos(0)
 		if len(rec) <= max(idCol, jCol) {
 			errs = append(errs, fmt.Errorf("%s:%d: %d columns, want at least %d", name, line, len(rec), max(idCol, jCol)+1))
 			continue

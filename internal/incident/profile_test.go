@@ -26,3 +26,18 @@ func TestParseProfile(t *testing.T) {
 		}
 	}
 }
+
+func FuzzParseProfile(f *testing.F) {
+	f.Add([]byte("kind: organization\nname: A\ncontact: c\nwebsite: a.example\neu_establishment: IE\n"))
+	f.Add([]byte("kind: organization\nname: [\n"))
+	f.Add([]byte("kind: organization\nname: A\ncontact: c\npublic_company: maybe\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p, err := ParseProfile("f.yaml", data)
+		if err == nil && (strings.TrimSpace(p.Name) == "" || strings.TrimSpace(p.Contact) == "") {
+			t.Fatalf("accepted a profile without name or contact: %+v", p)
+		}
+		if err != nil && !strings.HasPrefix(err.Error(), "f.yaml:") {
+			t.Fatalf("error without the file name: %v", err)
+		}
+	})
+}

@@ -2,7 +2,6 @@ package service
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io/fs"
 	"slices"
@@ -300,6 +299,3 @@ func (s *Service) Notify(ctx context.Context, ref string, o NotifyOptions) ([]st
 	}
 	return files, nil
 }
-
-// ErrClosed is returned when a closed incident is changed.
-var ErrClosed = errors.New("the incident is closed")
