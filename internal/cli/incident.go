@@ -48,16 +48,16 @@ func (f *incidentFlags) register(cmd *cobra.Command, open bool) {
 	fl.StringVar(&f.severity, "severity", "", "low|medium|high|critical (open: high)")
 	fl.StringVar(&f.owner, "owner", "", "who runs the response")
 	fl.StringSliceVar(&f.categories, "category", nil, "data categories the vendor says were exposed (repeatable; taxonomy keys)")
-	fl.StringSliceVar(&f.systems, "system", nil, "limit the incident to data from these systems (repeatable)")
-	fl.StringVar(&f.windowFrom, "window-from", "", "start of the affected data window (RFC 3339 or YYYY-MM-DD)")
-	fl.StringVar(&f.windowTo, "window-to", "", "end of the affected data window")
+	fl.StringSliceVar(&f.systems, "system", nil, "limit the incident to flows from these systems (repeatable; the ledger has no system, so all its rows count)")
+	fl.StringVar(&f.windowFrom, "window-from", "", "start of the affected data window (RFC 3339 with a zone, or YYYY-MM-DD: that day from 00:00 UTC)")
+	fl.StringVar(&f.windowTo, "window-to", "", "end of the affected data window (YYYY-MM-DD includes that whole day, UTC)")
 	fl.DurationVar(&f.contractNotice, "contract-notice", 0, "how soon the vendor's contract obliges it to tell you, e.g. 48h")
 	fl.StringVar(&f.highRisk, "high-risk", "", "yes|no: is the breach likely to result in a high risk to people (GDPR Art. 34)")
 	fl.StringVar(&f.material, "material", "", "yes|no: is the incident material to investors (SEC 8-K Item 1.05)")
 	fl.StringVar(&f.notes, "notes", "", "free-text notes")
 	f.times = map[incident.Anchor]*string{}
 	for _, a := range settableAnchors {
-		f.times[a] = fl.String(anchorFlag(a), "", "when: "+anchorHelp[a])
+		f.times[a] = fl.String(anchorFlag(a), "", "when "+anchorHelp[a]+" (RFC 3339 with a zone, or YYYY-MM-DD for 00:00 UTC)")
 	}
 }
 
@@ -72,18 +72,17 @@ var anchorHelp = map[incident.Anchor]string{
 	incident.AnchorMaterial:         "you determined the incident is material (SEC)",
 }
 
-// parseWhen reads an RFC 3339 time or a date (midnight UTC).
-func parseWhen(flag, v string) (time.Time, error) {
+// parseWhen reads an RFC 3339 time (with its zone) or a date, which is
+// 00:00 UTC that day. A time without a zone is refused: a deadline must not
+// depend on where the command ran.
+func parseWhen(flag, v string) (t time.Time, dateOnly bool, err error) {
 	if t, err := time.Parse(time.RFC3339, v); err == nil {
-		return t.UTC(), nil
+		return t.UTC(), false, nil
 	}
 	if t, err := time.Parse("2006-01-02", v); err == nil {
-		return t, nil
+		return t, true, nil
 	}
-	if t, err := time.Parse("2006-01-02T15:04", v); err == nil {
-		return t, nil
-	}
-	return time.Time{}, usageError{fmt.Errorf("--%s %q: use RFC 3339 (2025-11-25T18:00:00Z) or a date (2025-11-25)", flag, v)}
+	return time.Time{}, false, usageError{fmt.Errorf("--%s %q: use RFC 3339 with a zone (2025-11-25T18:00:00Z, 2025-11-25T13:00:00-05:00) or a date (2025-11-25, meaning 00:00 UTC)", flag, v)}
 }
 
 func parseYesNo(flag, v string) (*bool, error) {
@@ -131,9 +130,12 @@ func (f *incidentFlags) applyTo(cmd *cobra.Command, in *incident.Incident) error
 			*dst = time.Time{}
 			continue
 		}
-		t, err := parseWhen(name, v)
+		t, dateOnly, err := parseWhen(name, v)
 		if err != nil {
 			return err
+		}
+		if dateOnly && name == "window-to" {
+			t = t.Add(24*time.Hour - time.Microsecond) // the whole day
 		}
 		*dst = t
 	}
@@ -165,7 +167,7 @@ func (f *incidentFlags) applyTo(cmd *cobra.Command, in *incident.Incident) error
 			delete(in.Times, a)
 			continue
 		}
-		t, err := parseWhen(name, *f.times[a])
+		t, _, err := parseWhen(name, *f.times[a])
 		if err != nil {
 			return err
 		}
@@ -226,7 +228,7 @@ func (a *app) incidentOpenCmd() *cobra.Command {
 				return writeJSON(a.out, in)
 			}
 			fmt.Fprintf(a.out, "Opened incident %s at %s: %s\n", in.ID, cell(in.Vendor), cell(in.Title))
-			fmt.Fprintf(a.out, "Next: weaklink incident blast-radius %s\n", in.ID[:8])
+			fmt.Fprintf(a.out, "Next: weaklink incident blast-radius %s\n", in.ID)
 			return nil
 		},
 	}
@@ -256,6 +258,9 @@ func (a *app) incidentListCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if f.Status != "" && !slices.Contains(incident.Statuses, incident.Status(f.Status)) {
+				return usageError{fmt.Errorf("--status %q: use one of triage, investigating, contained, notifying, closed", f.Status)}
+			}
 			list, err := svc.Store.ListIncidents(cmd.Context(), f)
 			if err != nil {
 				return err
@@ -268,7 +273,7 @@ func (a *app) incidentListCmd() *cobra.Command {
 			}
 			var rows [][]string
 			for _, in := range list {
-				rows = append(rows, []string{in.ID[:8], cell(in.Vendor), string(in.Status), in.Severity, cell(in.Title), in.CreatedAt.Format("2006-01-02")})
+				rows = append(rows, []string{in.ID, cell(in.Vendor), string(in.Status), in.Severity, cell(in.Title), in.CreatedAt.Format("2006-01-02")})
 			}
 			return table(a.out, []string{"ID", "VENDOR", "STATUS", "SEVERITY", "TITLE", "OPENED"}, rows)
 		},
@@ -331,7 +336,8 @@ func (a *app) incidentShowCmd() *cobra.Command {
 				}
 			}
 			if in.Notes != "" {
-				fmt.Fprintf(w, "notes       %s\n", sanitize(in.Notes))
+				// Continuation lines are indented, so notes cannot pass for fields.
+				fmt.Fprintf(w, "notes       %s\n", strings.ReplaceAll(sanitize(in.Notes), "\n", "\n            "))
 			}
 			fmt.Fprintln(w, "\nTimeline:")
 			var rows [][]string
@@ -380,10 +386,6 @@ func (a *app) incidentUpdateCmd() *cobra.Command {
 				extra = append(extra, incident.Event{ID: newEventID(), At: a.now().UTC(), Actor: currentUser(), Kind: "note", Message: note})
 			}
 			in, err := svc.ChangeIncident(ctx, args[0], currentUser(), "updated", "", func(in *incident.Incident) error {
-				if in.Status == incident.StatusClosed && cmd.Flags().Changed("status") && f.status != string(incident.StatusClosed) {
-					// Reopening is allowed and recorded like any change.
-					delete(in.Times, incident.AnchorClosed)
-				}
 				return f.applyTo(cmd, in)
 			}, extra...)
 			if err != nil {
@@ -478,8 +480,8 @@ func (a *app) incidentContainCmd() *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&reason, "reason", "", "why (shown to gateway clients; default: the incident)")
-	cmd.Flags().StringSliceVar(&vendors, "block", nil, "vendors to block (default: the breached vendor)")
+	cmd.Flags().StringVar(&reason, "reason", "", "why, for the record (clients of the gateway are not shown it; default: the incident)")
+	cmd.Flags().StringSliceVar(&vendors, "block", nil, "vendors to block (default: the breached vendor; required for a subprocessor breach)")
 	formatFlag(cmd, &format)
 	return cmd
 }
@@ -558,7 +560,7 @@ func printBlast(a *app, b *incident.BlastRadius) error {
 	}
 	fmt.Fprintf(w, "Systems:      %s\n", cell(join(b.Systems)))
 	fmt.Fprintf(w, "People:       %d (ledger rows read: %d)", b.Subjects, b.Rows)
-	if b.Subjects == 0 && b.Estimated > 0 {
+	if b.Rows == 0 && b.Estimated > 0 {
 		fmt.Fprintf(w, "; no ledger data: the inventory estimates %d", b.Estimated)
 	}
 	fmt.Fprintln(w)

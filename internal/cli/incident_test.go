@@ -359,6 +359,8 @@ func TestIncidentBadInput(t *testing.T) {
 		{[]string{"incident", "open", "--vendor", "mixpanel", "--title", "x", "--category", "user.nmae"}, 1, "categories[0]"},
 		{[]string{"incident", "open", "--vendor", "mixpanel", "--title", "x", "--severity", "huge"}, 1, "severity"},
 		{[]string{"incident", "open", "--vendor", "mixpanel", "--title", "x", "--aware", "last tuesday"}, 2, "--aware"},
+		{[]string{"incident", "open", "--vendor", "mixpanel", "--title", "x", "--aware", "2025-11-25T18:00"}, 2, "with a zone"},
+		{[]string{"incident", "list", "--status", "done"}, 2, "--status"},
 		{[]string{"incident", "open", "--vendor", "mixpanel", "--title", "x", "--window-from", "2025-11-09", "--window-to", "2025-11-01"}, 1, "window"},
 		{[]string{"incident", "open", "--vendor", "mixpanel", "--title", "x", "--contract-notice", "90m"}, 2, "whole number of hours"},
 		{[]string{"incident", "show", "0000"}, 1, "not found"},
@@ -373,9 +375,71 @@ func TestIncidentBadInput(t *testing.T) {
 		t.Errorf("a refused open stored an incident: %s", out)
 	}
 	bad := filepath.Join(t.TempDir(), "res.csv")
-	os.WriteFile(bad, []byte("user_id,jurisdiction\nu1,DE\nu2,Atlantis\n,FR\n"), 0o644)
-	r := run(t, db, "subjects", "import", bad)
-	if r.code != 1 || !strings.Contains(r.stderr, "res.csv:3: jurisdiction \"Atlantis\"") || !strings.Contains(r.stderr, "res.csv:4: user_id is empty") {
-		t.Errorf("bad residence file: exit %d, %s", r.code, r.stderr)
+	os.WriteFile(bad, []byte("user_id,jurisdiction\nu1,DE\nu2,Atlantis\n,FR\nu3,EU\nu1,FR\n"), 0o644)
+	if r := run(t, db, "subjects", "import", bad); r.code != 2 || !strings.Contains(r.stderr, "--gateway-config FILE") {
+		t.Errorf("import without saying how ids are kept: exit %d, %s", r.code, r.stderr)
+	}
+	r := run(t, db, "subjects", "import", bad, "--plain")
+	for _, want := range []string{`res.csv:3: jurisdiction "Atlantis"`, "res.csv:4: user_id is empty", `res.csv:5: jurisdiction "EU"`, `res.csv:6: user_id "u1" is given twice (first on line 2)`} {
+		if r.code != 1 || !strings.Contains(r.stderr, want) {
+			t.Errorf("bad residence file: exit %d, %s; want %q", r.code, r.stderr, want)
+		}
+	}
+}
+
+// TestIncidentEdges: a date-only window end takes in that whole day; an
+// incident stays editable after its vendor leaves the inventory; a
+// subprocessor breach needs the vendors to block named; every contain is
+// on the timeline.
+func TestIncidentEdges(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "weaklink.db")
+	t.Setenv("WEAKLINK_HASH_KEY", testHashKey)
+	ok(t, db, "apply", "-f", acme)
+	dashboardTraffic(t, db, []trafficBatch{{time.Date(2025, 11, 9, 22, 0, 0, 0, time.UTC), []string{"user_late_on_the_9th"}}})
+	var in incident.Incident
+	if err := json.Unmarshal([]byte(ok(t, db, "incident", "open", "--vendor", "mixpanel", "--title", "t",
+		"--window-from", "2025-11-01", "--window-to", "2025-11-09", "--format", "json")), &in); err != nil {
+		t.Fatal(err)
+	}
+	var b incident.BlastRadius
+	if err := json.Unmarshal([]byte(ok(t, db, "incident", "blast-radius", in.ID, "--format", "json")), &b); err != nil {
+		t.Fatal(err)
+	}
+	if b.Subjects != 1 || b.Rows == 0 {
+		t.Errorf("traffic at 22:00 on the window's last day: %d people, %d rows", b.Subjects, b.Rows)
+	}
+	if b.PossiblyExposed == nil || b.StatedNotSent == nil {
+		t.Error("empty lists must be [] in JSON")
+	}
+
+	// A breach at a subprocessor: contain refuses to guess.
+	var sub incident.Incident
+	json.Unmarshal([]byte(ok(t, db, "incident", "open", "--vendor", "azure", "--title", "cloud", "--format", "json")), &sub)
+	if r := run(t, db, "incident", "contain", sub.ID); r.code != 1 || !strings.Contains(r.stderr, "--block") {
+		t.Errorf("contain on a subprocessor: exit %d, %s", r.code, r.stderr)
+	}
+	ok(t, db, "incident", "contain", sub.ID, "--block", "intercom")
+	ok(t, db, "incident", "contain", sub.ID, "--block", "segment")
+	var view struct {
+		Timeline []incident.Event `json:"timeline"`
+	}
+	json.Unmarshal([]byte(ok(t, db, "incident", "show", sub.ID, "--format", "json")), &view)
+	n := 0
+	for _, e := range view.Timeline {
+		if e.Kind == "contained" {
+			n++
+		}
+	}
+	if n != 2 {
+		t.Errorf("%d contained events after two contains: %+v", n, view.Timeline)
+	}
+
+	// The vendor leaves the inventory; the incident can still be closed.
+	ok(t, db, "vendors", "rm", "mixpanel", "--cascade")
+	ok(t, db, "incident", "update", in.ID, "--note", "vendor offboarded")
+	var closed incident.Incident
+	json.Unmarshal([]byte(ok(t, db, "incident", "update", in.ID, "--status", "closed", "--format", "json")), &closed)
+	if _, ok := closed.Times[incident.AnchorClosed]; !ok || closed.Status != incident.StatusClosed {
+		t.Errorf("closed by update: %+v", closed)
 	}
 }

@@ -77,14 +77,16 @@ func cell(s string) string {
 	return s
 }
 
-// sanitize replaces control characters (terminal escapes among them) with
-// U+FFFD, keeping newlines and tabs.
+// sanitize replaces control characters (terminal escapes among them) and
+// invisible format characters (bidirectional overrides such as U+202E,
+// which reorder what a terminal shows) with U+FFFD, keeping newlines and
+// tabs.
 func sanitize(s string) string {
 	return strings.Map(func(r rune) rune {
 		if r == '\n' || r == '\t' {
 			return r
 		}
-		if unicode.IsControl(r) || r == unicode.ReplacementChar {
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == unicode.ReplacementChar {
 			return '\uFFFD'
 		}
 		return r

@@ -20,6 +20,7 @@ func (a *app) subjectsCmd() *cobra.Command {
 		Short: "Where the people in the gateway's ledger live, for blast radius by jurisdiction",
 	}
 	var gatewayConfig string
+	var plain bool
 	imp := &cobra.Command{
 		Use:   "import FILE.csv",
 		Short: "Record where people live, from a CSV of user id and jurisdiction",
@@ -29,11 +30,15 @@ jurisdiction (an ISO 3166-1 alpha-2 country code such as DE, or an ISO
 per row. The ledger keys people by a keyed hash of their id unless the
 gateway keeps plain ids: give the gateway's config with --gateway-config so
 import hashes the ids with the same key (its hash_key environment variable
-or file must be available). The file is checked whole first: any bad row is
+or file must be available), or --plain when the ledger keeps plain ids. The
+file is checked whole first: any bad row, and any id given twice, is
 reported with its line and nothing is written.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var hash func(string) string
+			if (gatewayConfig == "") == !plain {
+				return usageError{errors.New("give --gateway-config FILE (the ledger hashes ids, the default) or --plain (it keeps them as they are)")}
+			}
 			if gatewayConfig != "" {
 				cfg, err := gateway.LoadConfig(gatewayConfig, os.LookupEnv)
 				if err != nil {
@@ -68,6 +73,7 @@ reported with its line and nothing is written.`,
 		},
 	}
 	imp.Flags().StringVar(&gatewayConfig, "gateway-config", "", "the gateway's config: hash ids as its ledger does")
+	imp.Flags().BoolVar(&plain, "plain", false, "store ids as they are (for a gateway with ledger subjects: plaintext)")
 	cmd.AddCommand(imp)
 	return cmd
 }
@@ -95,6 +101,7 @@ func readResidence(name string, r io.Reader, hash func(string) string) ([]store.
 	}
 	var out []store.Residence
 	var errs []error
+	seen := map[string]int{} // id → line
 	for {
 		rec, err := cr.Read()
 		if errors.Is(err, io.EOF) {
@@ -113,9 +120,12 @@ func readResidence(name string, r io.Reader, hash func(string) string) ([]store.
 		switch {
 		case id == "":
 			errs = append(errs, fmt.Errorf("%s:%d: user_id is empty", name, line))
-		case !incident.KnownJurisdiction(j):
-			errs = append(errs, fmt.Errorf("%s:%d: jurisdiction %q: use an ISO 3166 code such as DE, GB or US-CA", name, line, rec[jCol]))
+		case !personJurisdiction(j):
+			errs = append(errs, fmt.Errorf("%s:%d: jurisdiction %q: use the ISO 3166 code of a country (DE, GB) or of a US state or Canadian province (US-CA)", name, line, rec[jCol]))
+		case seen[id] != 0:
+			errs = append(errs, fmt.Errorf("%s:%d: user_id %q is given twice (first on line %d)", name, line, id, seen[id]))
 		default:
+			seen[id] = line
 			r := store.Residence{Subject: id, Jurisdiction: j}
 			if hash != nil {
 				r.Subject, r.ExternalID = hash(id), id
@@ -131,4 +141,12 @@ func readResidence(name string, r io.Reader, hash func(string) string) ([]store.
 		return nil, errors.Join(errs...)
 	}
 	return out, nil
+}
+
+// personJurisdiction reports whether j can be where a person lives: a
+// country, or a subdivision of one; not a group such as EU or the rules'
+// wildcard.
+func personJurisdiction(j string) bool {
+	country, _, _ := strings.Cut(j, "-")
+	return len(country) == 2 && j != "EU" && incident.KnownJurisdiction(j)
 }

@@ -2,6 +2,7 @@ package incident
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"sort"
 	"time"
@@ -37,7 +38,8 @@ type AffectedVendor struct {
 	// Via is the subprocessor chain from this vendor to the breached one,
 	// empty when this vendor was breached itself.
 	Via []string `json:"via,omitempty"`
-	// Systems send it data (limited to the incident's systems, if set).
+	// Systems send it data (limited to the incident's systems, if set;
+	// the ledger has no system, so that limit applies to flows only).
 	Systems []string `json:"systems"`
 	// Flows are the ids of the flows involved.
 	Flows []string `json:"flows"`
@@ -105,7 +107,8 @@ type BlastRadius struct {
 // Exposure is the blast radius in the form the clocks read.
 func (b *BlastRadius) Exposure() Exposure {
 	subjects := b.Subjects
-	if subjects == 0 {
+	if b.Rows == 0 {
+		// No ledger data in the window: the inventory's estimate stands in.
 		subjects = b.Estimated
 	}
 	by := b.ByJurisdiction
@@ -198,6 +201,9 @@ func ComputeBlastRadius(ctx context.Context, in *Incident, src Sources, emit fun
 	if src.Ledger != nil && len(ids) > 0 {
 		err := src.Ledger(ctx, ids, in.WindowFrom, in.WindowTo, func(r LedgerRow) error {
 			b.Rows++
+			if cur != nil && r.Subject < cur.subject {
+				return fmt.Errorf("ledger rows out of subject order (%q after %q): the blast radius needs each subject's rows together", r.Subject, cur.subject)
+			}
 			if av := index[r.Vendor]; av != nil {
 				av.Ledger = appendNew(av.Ledger, r.Category)
 			}
@@ -256,6 +262,18 @@ func ComputeBlastRadius(ctx context.Context, in *Incident, src Sources, emit fun
 	}
 	// Vendors no flow or ledger row connects to us are not affected.
 	b.Affected = slices.DeleteFunc(b.Affected, func(av AffectedVendor) bool { return len(av.Flows) == 0 && len(av.Ledger) == 0 })
+	// Lists are [] rather than null in JSON: a stable shape.
+	for _, l := range []*[]string{&b.Stated, &b.Ledger, &b.Inventory, &b.Exposed, &b.PossiblyExposed, &b.Unmentioned, &b.StatedNotSent, &b.Systems} {
+		if *l == nil {
+			*l = []string{}
+		}
+	}
+	if b.Affected == nil {
+		b.Affected = []AffectedVendor{}
+	}
+	if b.ByCategory == nil {
+		b.ByCategory = []CategoryCount{}
+	}
 	return b, nil
 }
 

@@ -161,8 +161,7 @@ type Profile struct {
 // notification pack read.
 type Exposure struct {
 	// Categories are the data categories exposed: what we sent in the
-	// window that the vendor's statement covers, plus what we sent that it
-	// did not mention.
+	// window that the vendor's statement covers (BlastRadius.Exposed).
 	Categories []string `json:"categories"`
 	// Subjects counts the affected people.
 	Subjects int64 `json:"subjects"`

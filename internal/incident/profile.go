@@ -45,6 +45,9 @@ func ParseProfile(file string, data []byte) (Profile, error) {
 		}
 		errs = append(errs, yamlx.Error{File: file, Line: n.Line, Column: n.Column, Path: field, Message: msg})
 	}
+	if pf.Version != 0 && pf.Version != 1 {
+		bad("version", fmt.Sprintf("%d: this weaklink reads version 1", pf.Version))
+	}
 	if pf.Kind != KindOrganization {
 		bad("kind", fmt.Sprintf("must be %q", KindOrganization))
 	}

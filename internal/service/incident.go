@@ -32,7 +32,10 @@ type IncidentError struct{ Field, Msg string }
 func (e IncidentError) Error() string { return e.Field + ": " + e.Msg }
 
 // checkIncident validates an incident against the inventory and taxonomy.
-func (s *Service) checkIncident(ctx context.Context, in *incident.Incident) error {
+// With a previous version, references (vendor, systems, categories) are
+// checked only where they changed: an incident must stay editable after
+// its vendor leaves the inventory.
+func (s *Service) checkIncident(ctx context.Context, in, prev *incident.Incident) error {
 	var errs []error
 	bad := func(field, format string, args ...any) {
 		errs = append(errs, IncidentError{field, fmt.Sprintf(format, args...)})
@@ -42,6 +45,8 @@ func (s *Service) checkIncident(ctx context.Context, in *incident.Incident) erro
 	}
 	if in.Vendor == "" {
 		bad("vendor", "required")
+	} else if prev != nil && prev.Vendor == in.Vendor {
+		// unchanged
 	} else if _, err := s.Store.GetVendor(ctx, in.Vendor); errors.Is(err, store.ErrNotFound) {
 		bad("vendor", "%q is not in the inventory (add it, even as a subprocessor, first)", in.Vendor)
 	} else if err != nil {
@@ -54,16 +59,22 @@ func (s *Service) checkIncident(ctx context.Context, in *incident.Incident) erro
 		bad("status", "%q: use one of triage, investigating, contained, notifying, closed", in.Status)
 	}
 	for i, c := range in.Categories {
+		if prev != nil && slices.Contains(prev.Categories, c) {
+			continue
+		}
 		if err := s.Checker.Taxonomy.Check(c); err != nil {
 			bad(fmt.Sprintf("categories[%d]", i), "%v", err)
 		}
 	}
-	if len(in.Systems) > 0 {
+	if len(in.Systems) > 0 && (prev == nil || !slices.Equal(prev.Systems, in.Systems)) {
 		systems, err := s.Store.ListSystems(ctx)
 		if err != nil {
 			return err
 		}
 		for i, id := range in.Systems {
+			if prev != nil && slices.Contains(prev.Systems, id) {
+				continue
+			}
 			if !slices.ContainsFunc(systems, func(sys inventory.System) bool { return sys.ID == id }) {
 				bad(fmt.Sprintf("systems[%d]", i), "%q is not in the inventory", id)
 			}
@@ -97,7 +108,7 @@ func (s *Service) OpenIncident(ctx context.Context, in incident.Incident, actor 
 	}
 	slices.Sort(in.Categories)
 	in.Categories = slices.Compact(in.Categories)
-	if err := s.checkIncident(ctx, &in); err != nil {
+	if err := s.checkIncident(ctx, &in, nil); err != nil {
 		return incident.Incident{}, err
 	}
 	now := s.now()
@@ -137,6 +148,10 @@ func (s *Service) FindIncident(ctx context.Context, ref string) (incident.Incide
 // another writer changed the incident meanwhile. extra events are appended
 // in the same transaction.
 func (s *Service) ChangeIncident(ctx context.Context, ref, actor, kind, message string, fn func(*incident.Incident) error, extra ...incident.Event) (incident.Incident, error) {
+	retries := s.Retries
+	if retries == 0 {
+		retries = 10
+	}
 	for attempt := 0; ; attempt++ {
 		cur, err := s.FindIncident(ctx, ref)
 		if err != nil {
@@ -148,7 +163,15 @@ func (s *Service) ChangeIncident(ctx context.Context, ref, actor, kind, message 
 		}
 		slices.Sort(next.Categories)
 		next.Categories = slices.Compact(next.Categories)
-		if err := s.checkIncident(ctx, &next); err != nil {
+		// Closing records when; reopening forgets it.
+		if next.Status == incident.StatusClosed && cur.Status != incident.StatusClosed {
+			if _, ok := next.Times[incident.AnchorClosed]; !ok {
+				next.Times[incident.AnchorClosed] = s.now()
+			}
+		} else if next.Status != incident.StatusClosed {
+			delete(next.Times, incident.AnchorClosed)
+		}
+		if err := s.checkIncident(ctx, &next, &cur); err != nil {
 			return incident.Incident{}, err
 		}
 		changes := incidentChanges(cur, next)
@@ -168,7 +191,7 @@ func (s *Service) ChangeIncident(ctx context.Context, ref, actor, kind, message 
 			events = append(events, e)
 		}
 		out, err := s.Store.UpdateIncident(ctx, next, events...)
-		if errors.Is(err, store.ErrConflict) && attempt < 10 {
+		if errors.Is(err, store.ErrConflict) && attempt < retries {
 			continue
 		}
 		return out, err

@@ -70,10 +70,13 @@ type Integration struct {
 	Categories []string `json:"categories"`
 }
 
-// Contain blocks the vendors (the breached one when vendors is empty and it
-// receives data from us) in the gateways, records it on the timeline, moves
+// Contain blocks vendors in the gateways, records it on the timeline, moves
 // the incident to contained, and returns the checklist of what to do by
-// hand.
+// hand. With no vendors named it blocks the breached vendor, when data goes
+// to it (a flow or ledger rows); for a breached subprocessor, which
+// receives nothing from us directly, the caller must name the vendors to
+// block: cutting off every vendor that uses a cloud provider is a decision,
+// not a default.
 func (s *Service) Contain(ctx context.Context, ref, actor, reason string, vendors []string) (*Containment, error) {
 	in, err := s.FindIncident(ctx, ref)
 	if err != nil {
@@ -92,6 +95,14 @@ func (s *Service) Contain(ctx context.Context, ref, actor, reason string, vendor
 		affected[av.Vendor] = true
 	}
 	if len(vendors) == 0 {
+		if !affected[in.Vendor] {
+			var names []string
+			for _, av := range b.Affected {
+				names = append(names, av.Vendor)
+			}
+			return nil, fmt.Errorf("%s receives no data from us directly (it is a subprocessor of %s): name the vendors to block with --block",
+				in.Vendor, strings.Join(names, ", "))
+		}
 		vendors = []string{in.Vendor}
 	}
 	for _, v := range vendors {
@@ -160,7 +171,7 @@ func (s *Service) Contain(ctx context.Context, ref, actor, reason string, vendor
 
 	msg := "contained: kill switch on for " + strings.Join(c.Blocked, ", ") +
 		fmt.Sprintf("; %d credential(s) to rotate, %d integration(s) to review", len(c.Rotate), len(c.Disable))
-	_, err = s.ChangeIncident(ctx, in.ID, actor, "contained", msg, func(x *incident.Incident) error {
+	_, err = s.ChangeIncident(ctx, in.ID, actor, "status", "", func(x *incident.Incident) error {
 		if x.Status == incident.StatusTriage || x.Status == incident.StatusInvestigating {
 			x.Status = incident.StatusContained
 		}
@@ -168,7 +179,7 @@ func (s *Service) Contain(ctx context.Context, ref, actor, reason string, vendor
 			x.Times[incident.AnchorContained] = now
 		}
 		return nil
-	})
+	}, incident.Event{ID: newID(), At: now, Actor: actor, Kind: "contained", Message: msg})
 	if err != nil {
 		return nil, err
 	}

@@ -102,8 +102,10 @@ type Store interface {
 	LedgerSummary(ctx context.Context, vendor string) (LedgerSummary, error)
 	// ScanLedger streams the ledger rows matching f without holding them in
 	// memory: in (vendor, subject, category) order for one vendor or none,
-	// in (subject, vendor, category) order for several, so that each
-	// subject's rows are always adjacent.
+	// in (subject, vendor, category) order for several. For one vendor or
+	// several, each subject's rows are adjacent; with no vendor filter
+	// they are adjacent only within a vendor. A row matches a window when
+	// its first-to-last-seen span overlaps it.
 	ScanLedger(ctx context.Context, f LedgerFilter, fn func(LedgerEntry) error) error
 	// PutResidence records where ledger subjects live (upsert), in one
 	// transaction.

@@ -42,6 +42,8 @@ END;
 $$;
 CREATE TRIGGER incident_events_append_only BEFORE UPDATE OR DELETE ON incident_events
     FOR EACH ROW EXECUTE FUNCTION incident_events_append_only();
+CREATE TRIGGER incident_events_no_truncate BEFORE TRUNCATE ON incident_events
+    FOR EACH STATEMENT EXECUTE FUNCTION incident_events_append_only();
 
 -- Where the people behind ledger subjects live, as the customer says:
 -- subject is the ledger's key (a keyed hash unless the gateway keeps plain
