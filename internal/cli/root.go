@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/weaklink/weaklink/internal/audit"
 	"github.com/weaklink/weaklink/internal/catalog"
 	"github.com/weaklink/weaklink/internal/inventory"
 	"github.com/weaklink/weaklink/internal/service"
@@ -47,6 +48,7 @@ type app struct {
 func Main(args []string, in io.Reader, out, errOut io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
+	ctx = audit.WithActor(ctx, currentUser())
 	a := &app{in: in, out: out, errOut: errOut, now: time.Now}
 	root := a.rootCmd()
 	root.SetArgs(args)
@@ -99,7 +101,7 @@ who is affected.`,
 		a.migrateCmd(), a.applyCmd(), a.exportCmd(), a.importCmd(),
 		a.vendorsCmd(), a.systemsCmd(), a.flowsCmd(), a.dataCmd(),
 		a.catalogCmd(), a.taxonomyCmd(), a.gatewayCmd(), a.ledgerCmd(),
-		a.discoverCmd(), a.driftCmd(), a.incidentCmd(), a.subjectsCmd(),
+		a.discoverCmd(), a.driftCmd(), a.incidentCmd(), a.subjectsCmd(), a.auditCmd(),
 	)
 	return root
 }

@@ -169,24 +169,26 @@ func ComputeBlastRadius(ctx context.Context, in *Incident, src Sources, emit fun
 		}
 	}
 
-	// One pass over the ledger: each subject's rows are adjacent.
+	// One pass over the ledger: each subject's rows are adjacent. The pass
+	// runs once a row over millions of rows, so it reuses what it can:
+	// one accumulator, and the exposed categories of the last set of
+	// categories seen (neighbours often share theirs).
 	catSubjects := map[string]int64{}
 	var cur *subjectAcc
+	var acc subjectAcc
+	memo := exposedMemo{by: catSubjects}
 	flush := func() error {
 		if cur == nil {
 			return nil
 		}
-		acc := cur
 		cur = nil
-		exposed := exposedCategories(b.Stated, acc.categories)
+		exposed := memo.exposed(b.Stated, acc.categories)
 		if len(exposed) == 0 {
 			b.UnmentionedSubjects++
 			return nil
 		}
 		b.Subjects++
-		for _, c := range exposed {
-			catSubjects[c]++
-		}
+		memo.subjects++
 		j := acc.jurisdiction
 		if j == "" {
 			j = Unknown
@@ -196,25 +198,32 @@ func ComputeBlastRadius(ctx context.Context, in *Incident, src Sources, emit fun
 			return nil
 		}
 		return emit(Affected{Subject: acc.subject, ExternalID: acc.externalID, Jurisdiction: j,
-			Vendors: acc.vendors, Categories: exposed, FirstSeen: acc.first, LastSeen: acc.last})
+			Vendors: slices.Clone(acc.vendors), Categories: slices.Clone(exposed), FirstSeen: acc.first, LastSeen: acc.last})
 	}
+	var lastVendor string
+	var lastAV *AffectedVendor
 	if src.Ledger != nil && len(ids) > 0 {
 		err := src.Ledger(ctx, ids, in.WindowFrom, in.WindowTo, func(r LedgerRow) error {
 			b.Rows++
 			if cur != nil && r.Subject < cur.subject {
 				return fmt.Errorf("ledger rows out of subject order (%q after %q): the blast radius needs each subject's rows together", r.Subject, cur.subject)
 			}
-			if av := index[r.Vendor]; av != nil {
-				av.Ledger = appendNew(av.Ledger, r.Category)
+			if lastAV == nil || r.Vendor != lastVendor {
+				lastVendor, lastAV = r.Vendor, index[r.Vendor]
 			}
-			led[r.Category] = true
+			if lastAV != nil {
+				lastAV.Ledger = appendNew(lastAV.Ledger, r.Category) // added to led below
+			} else {
+				led[r.Category] = true
+			}
 			if cur != nil && cur.subject != r.Subject {
 				if err := flush(); err != nil {
 					return err
 				}
 			}
 			if cur == nil {
-				cur = &subjectAcc{subject: r.Subject, first: r.FirstSeen, last: r.LastSeen}
+				acc.reset(r)
+				cur = &acc
 			}
 			cur.add(r)
 			return nil
@@ -224,6 +233,12 @@ func ComputeBlastRadius(ctx context.Context, in *Incident, src Sources, emit fun
 		}
 		if err := flush(); err != nil {
 			return nil, err
+		}
+		memo.flush()
+	}
+	for i := range b.Affected {
+		for _, c := range b.Affected[i].Ledger {
+			led[c] = true
 		}
 	}
 
@@ -282,6 +297,46 @@ type subjectAcc struct {
 	subject, externalID, jurisdiction string
 	vendors, categories               []string
 	first, last                       time.Time
+}
+
+// reset starts the accumulator on r's subject, keeping its buffers.
+func (a *subjectAcc) reset(r LedgerRow) {
+	*a = subjectAcc{subject: r.Subject, first: r.FirstSeen, last: r.LastSeen,
+		vendors: a.vendors[:0], categories: a.categories[:0]}
+}
+
+// exposedMemo remembers the exposed categories of the last set of sent
+// categories, and counts the people exposed with them (subjects) until
+// the set changes; then it adds them to by, per category.
+type exposedMemo struct {
+	by        map[string]int64
+	sent, out []string
+	valid     bool
+	subjects  int64
+}
+
+// exposed is exposedCategories(stated, sent); the result is valid until
+// the next call.
+func (m *exposedMemo) exposed(stated, sent []string) []string {
+	if m.valid && slices.Equal(m.sent, sent) {
+		return m.out
+	}
+	m.flush()
+	m.sent = append(m.sent[:0], sent...)
+	m.out = exposedCategories(stated, sent)
+	m.valid = true
+	return m.out
+}
+
+// flush adds the people counted so far to by.
+func (m *exposedMemo) flush() {
+	if m.subjects == 0 {
+		return
+	}
+	for _, c := range m.out {
+		m.by[c] += m.subjects
+	}
+	m.subjects = 0
 }
 
 func (a *subjectAcc) add(r LedgerRow) {
@@ -344,18 +399,19 @@ func exposedCategories(stated, sent []string) []string {
 	if len(stated) == 0 {
 		return sortedSet(sent)
 	}
-	set := map[string]bool{}
+	out := []string{}
 	for _, s := range sent {
 		for _, st := range stated {
 			switch {
 			case taxonomy.Covers(st, s):
-				set[s] = true
+				out = appendNew(out, s)
 			case taxonomy.Covers(s, st):
-				set[st] = true
+				out = appendNew(out, st)
 			}
 		}
 	}
-	return keys(set)
+	slices.Sort(out)
+	return out
 }
 
 func coveredByAny(c string, by []string) bool {

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/weaklink/weaklink/internal/audit"
 	"github.com/weaklink/weaklink/internal/incident"
 	"github.com/weaklink/weaklink/internal/inventory"
 )
@@ -128,6 +129,20 @@ type Store interface {
 	AppendEvents(ctx context.Context, events ...incident.Event) error
 	// Timeline returns an incident's events in the order they happened.
 	Timeline(ctx context.Context, incidentID string) ([]incident.Event, error)
+
+	// Every change above (Apply, blocks, residences, incidents) writes
+	// audit entries in its own transaction, as made by audit.Actor(ctx).
+	// AuditHead is the chain's last entry; ScanAudit streams the log in
+	// sequence order.
+	AuditHead(ctx context.Context) (audit.Head, error)
+	ScanAudit(ctx context.Context, f AuditFilter, fn func(audit.Entry) error) error
+}
+
+// AuditFilter selects audit entries: from a sequence number, of one object
+// ("vendor:mixpanel").
+type AuditFilter struct {
+	From   int64
+	Object string
 }
 
 // IncidentFilter selects incidents. Empty fields match everything.

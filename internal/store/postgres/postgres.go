@@ -35,6 +35,7 @@ func Dialect() sqlstore.Dialect {
 		Conflict:       isConflict,
 		SnapshotTx:     sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true},
 		Like:           "ILIKE",
+		LockRow:        " FOR UPDATE",
 		Analyze:        "ANALYZE vendors, vendor_subprocessors, systems, flows, flow_categories",
 		Greatest:       "GREATEST",
 		Least:          "LEAST",

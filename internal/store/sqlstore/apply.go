@@ -50,6 +50,9 @@ func (s *DB) Apply(ctx context.Context, base int64, plan inventory.Plan) error {
 		if plan.Empty() {
 			return nil
 		}
+		if err := s.appendAudit(ctx, tx, planAudit(plan)); err != nil {
+			return err
+		}
 		now := s.timeArg(s.now())
 		w := &writer{s: s, tx: tx, ctx: ctx}
 

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/weaklink/weaklink/internal/audit"
 	"github.com/weaklink/weaklink/internal/store"
 )
 
@@ -24,20 +25,25 @@ func (s *DB) BlockVendor(ctx context.Context, b store.Block) error {
 		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO vendor_blocks (vendor_id, reason, blocked_by, blocked_at) VALUES (?, ?, ?, ?)
 			ON CONFLICT (vendor_id) DO UPDATE SET reason = excluded.reason, blocked_by = excluded.blocked_by, blocked_at = excluded.blocked_at`),
 			b.Vendor, b.Reason, b.BlockedBy, s.timeArg(b.BlockedAt))
-		return err
+		if err != nil {
+			return err
+		}
+		return s.appendAudit(ctx, tx, []audit.Entry{{Action: "block", Object: "vendor:" + b.Vendor, After: auditJSON(b)}})
 	})
 }
 
 // UnblockVendor removes a vendor's kill switch.
 func (s *DB) UnblockVendor(ctx context.Context, vendor string) error {
-	res, err := s.db.ExecContext(ctx, s.q(`DELETE FROM vendor_blocks WHERE vendor_id = ?`), vendor)
-	if err != nil {
-		return err
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("vendor %q is not blocked: %w", vendor, store.ErrNotFound)
-	}
-	return nil
+	return s.inTx(ctx, nil, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, s.q(`DELETE FROM vendor_blocks WHERE vendor_id = ?`), vendor)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("vendor %q is not blocked: %w", vendor, store.ErrNotFound)
+		}
+		return s.appendAudit(ctx, tx, []audit.Entry{{Action: "unblock", Object: "vendor:" + vendor}})
+	})
 }
 
 // Gates reads existence, status and block of each vendor in one query.
@@ -192,7 +198,11 @@ func (s *DB) LedgerSummary(ctx context.Context, vendor string) (store.LedgerSumm
 	return sum, err
 }
 
-// ScanLedger streams matching ledger rows in key order.
+// ScanLedger streams matching ledger rows in key order. A goroutine reads
+// and decodes the rows, in batches, while fn runs on the caller's: a scan
+// of millions of rows keeps two cores busy. fn still sees every row in
+// order, one at a time, and memory holds a few batches whatever the size
+// of the ledger.
 func (s *DB) ScanLedger(ctx context.Context, f store.LedgerFilter, fn func(store.LedgerEntry) error) error {
 	var where []string
 	var args []any
@@ -202,6 +212,18 @@ func (s *DB) ScanLedger(ctx context.Context, f store.LedgerFilter, fn func(store
 	}
 	slices.Sort(vendors)
 	vendors = slices.Compact(vendors)
+	// In key order (one vendor or none), SQLite's planner, without
+	// statistics on the ledger, takes the window from the last_seen index
+	// and then sorts every matching row in a temporary b-tree: time and
+	// memory that grow with the ledger. A unary + keeps a column out of
+	// index selection, so the scan follows the primary key, already in
+	// the order asked for.
+	timeCol := func(c string) string {
+		if s.d.Name == "sqlite" && len(vendors) <= 1 {
+			return "+" + c
+		}
+		return c
+	}
 	switch len(vendors) {
 	case 0:
 	case 1:
@@ -219,18 +241,32 @@ func (s *DB) ScanLedger(ctx context.Context, f store.LedgerFilter, fn func(store
 		args = append(args, cargs...)
 	}
 	if !f.From.IsZero() {
-		where = append(where, "l.last_seen >= ?")
+		where = append(where, timeCol("l.last_seen")+" >= ?")
 		args = append(args, s.timeArg(f.From))
 	}
 	if !f.To.IsZero() {
-		where = append(where, "l.first_seen <= ?")
+		where = append(where, timeCol("l.first_seen")+" <= ?")
 		args = append(args, s.timeArg(f.To))
 	}
-	query := `SELECT l.vendor_id, l.subject, l.category, l.first_seen, l.last_seen, l.messages, '', '' FROM ledger l`
-	if f.Residence {
-		query = `SELECT l.vendor_id, l.subject, l.category, l.first_seen, l.last_seen, l.messages,
-			COALESCE(r.jurisdiction, ''), COALESCE(r.external_id, '')
+	// With one vendor every row is that vendor's: it is not read back.
+	vendor := ""
+	query := `SELECT l.vendor_id, l.subject, l.category, l.first_seen, l.last_seen, l.messages`
+	if len(vendors) == 1 {
+		vendor = vendors[0]
+		query = `SELECT l.subject, l.category, l.first_seen, l.last_seen, l.messages`
+	}
+	// SQLite joins row by row: every ledger row seeks subject_residence's
+	// index and then its table, again for each of a subject's rows, and
+	// that was nearly half the time of a 10-million-row scan. There the
+	// residences are read per batch of rows instead, once per subject, in
+	// the scan's read transaction. PostgreSQL merge-joins on the server.
+	perBatch := f.Residence && s.d.Name == "sqlite"
+	joined := f.Residence && !perBatch
+	if joined {
+		query += `, COALESCE(r.jurisdiction, ''), COALESCE(r.external_id, '')
 			FROM ledger l LEFT JOIN subject_residence r ON r.subject = l.subject`
+	} else {
+		query += ` FROM ledger l`
 	}
 	if len(where) > 0 {
 		query += " WHERE " + strings.Join(where, " AND ")
@@ -239,22 +275,195 @@ func (s *DB) ScanLedger(ctx context.Context, f store.LedgerFilter, fn func(store
 	if len(vendors) > 1 {
 		order = " ORDER BY l.subject, l.vendor_id, l.category"
 	}
-	rows, err := s.db.QueryContext(ctx, s.q(query+order), args...)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	r := &ledgerReader{vendor: vendor, joined: joined, done: func() {}}
+	var q interface {
+		QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+	} = s.db
+	if perBatch {
+		opts := s.d.SnapshotTx
+		tx, err := s.db.BeginTx(ctx, &opts)
+		if err != nil {
+			return err
+		}
+		q, r.residences = tx, &residenceReader{tx: tx, stmts: map[int]*sql.Stmt{}, found: map[string][2]string{}}
+		r.done = func() { _ = tx.Rollback() }
+	}
+	rows, err := q.QueryContext(ctx, s.q(query+order), args...)
+	if err != nil {
+		r.done()
+		return err
+	}
+	r.rows = rows
+	const buffers = 3
+	free := make(chan []store.LedgerEntry, buffers)
+	for range buffers {
+		free <- make([]store.LedgerEntry, 0, 1024)
+	}
+	full := make(chan []store.LedgerEntry, buffers)
+	read := make(chan error, 1)
+	go func() {
+		defer close(full)
+		defer r.done()
+		read <- r.read(ctx, free, full)
+	}()
+	var ferr error
+	for batch := range full {
+		if ferr == nil {
+			ferr = ctx.Err()
+		}
+		for i := 0; i < len(batch) && ferr == nil; i++ {
+			if ferr = fn(batch[i]); ferr != nil {
+				cancel() // stops the reader
+			}
+		}
+		free <- batch[:0]
+	}
+	rerr := <-read
+	if ferr != nil {
+		return ferr
+	}
+	return rerr
+}
+
+// ledgerReader reads a ledger scan's rows.
+type ledgerReader struct {
+	rows *sql.Rows
+	// vendor fills the rows' vendor when it is not read.
+	vendor string
+	// joined rows end with the residence's columns.
+	joined bool
+	// residences, when set, fills the rows' residences, a batch at a time.
+	residences *residenceReader
+	// done ends the scan, after rows are closed.
+	done func()
+}
+
+// read decodes rows into batches taken from free and sends them, full, to
+// out. It closes the rows.
+func (r *ledgerReader) read(ctx context.Context, free <-chan []store.LedgerEntry, out chan<- []store.LedgerEntry) error {
+	rows, vendor := r.rows, r.vendor
+	defer rows.Close()
+	var batch []store.LedgerEntry
+	take := func() error {
+		select {
+		case batch = <-free:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	send := func() error {
+		if r.residences != nil {
+			if err := r.residences.fill(ctx, batch); err != nil {
+				return err
+			}
+		}
+		select {
+		case out <- batch:
+			batch = nil
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	if err := take(); err != nil {
+		return err
+	}
+	dest := make([]any, 8)
+	for rows.Next() {
+		batch = append(batch, store.LedgerEntry{Vendor: vendor})
+		e := &batch[len(batch)-1]
+		dest[0], dest[1], dest[2], dest[3] = &e.Vendor, &e.Subject, &e.Category, timeDest{&e.FirstSeen}
+		dest[4], dest[5], dest[6], dest[7] = timeDest{&e.LastSeen}, &e.Messages, &e.Jurisdiction, &e.ExternalID
+		d := dest
+		if vendor != "" {
+			d = d[1:]
+		}
+		if !r.joined {
+			d = d[:len(d)-2]
+		}
+		if err := rows.Scan(d...); err != nil {
+			return err
+		}
+		if len(batch) == cap(batch) {
+			if err := send(); err != nil {
+				return err
+			}
+			if err := take(); err != nil {
+				return err
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if len(batch) > 0 {
+		return send()
+	}
+	return nil
+}
+
+// residenceReader reads the residences of a batch of ledger rows with one
+// query, IN over the batch's subjects, padded to a power of two so that a
+// few prepared statements serve every batch.
+type residenceReader struct {
+	tx       *sql.Tx
+	stmts    map[int]*sql.Stmt // by number of parameters
+	subjects []any
+	found    map[string][2]string // subject → jurisdiction, external id
+}
+
+func (r *residenceReader) fill(ctx context.Context, batch []store.LedgerEntry) error {
+	if len(batch) == 0 {
+		return nil
+	}
+	r.subjects = r.subjects[:0]
+	for i := range batch {
+		if i == 0 || batch[i].Subject != batch[i-1].Subject {
+			r.subjects = append(r.subjects, batch[i].Subject)
+		}
+	}
+	n := 8
+	for n < len(r.subjects) {
+		n *= 2
+	}
+	for len(r.subjects) < n {
+		r.subjects = append(r.subjects, r.subjects[len(r.subjects)-1])
+	}
+	stmt := r.stmts[n]
+	if stmt == nil {
+		var err error
+		stmt, err = r.tx.PrepareContext(ctx, `SELECT subject, jurisdiction, external_id FROM subject_residence WHERE subject IN (`+placeholders(n)+`)`)
+		if err != nil {
+			return err
+		}
+		r.stmts[n] = stmt
+	}
+	rows, err := stmt.QueryContext(ctx, r.subjects...)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
+	clear(r.found)
 	for rows.Next() {
-		var e store.LedgerEntry
-		if err := rows.Scan(&e.Vendor, &e.Subject, &e.Category, timeDest{&e.FirstSeen}, timeDest{&e.LastSeen}, &e.Messages,
-			&e.Jurisdiction, &e.ExternalID); err != nil {
+		var subject string
+		var res [2]string
+		if err := rows.Scan(&subject, &res[0], &res[1]); err != nil {
 			return err
 		}
-		if err := fn(e); err != nil {
-			return err
+		r.found[subject] = res
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for i := range batch {
+		if res, ok := r.found[batch[i].Subject]; ok {
+			batch[i].Jurisdiction, batch[i].ExternalID = res[0], res[1]
 		}
 	}
-	return rows.Err()
+	return nil
 }
 
 // PutResidence upserts subjects' residences in one transaction.
@@ -293,6 +502,7 @@ func (s *DB) PutResidence(ctx context.Context, rs []store.Residence) error {
 				return err
 			}
 		}
-		return nil
+		return s.appendAudit(ctx, tx, []audit.Entry{{Action: "import", Object: "subject_residence",
+			After: auditJSON(map[string]int{"people": len(rs)})}})
 	})
 }

@@ -4,11 +4,11 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
 
+	"github.com/weaklink/weaklink/internal/audit"
 	"github.com/weaklink/weaklink/internal/incident"
 	"github.com/weaklink/weaklink/internal/store"
 )
@@ -32,6 +32,9 @@ func (s *DB) CreateIncident(ctx context.Context, in incident.Incident, first inc
 			}
 			return err
 		}
+		if err := s.appendAudit(ctx, tx, []audit.Entry{{Action: "open", Object: "incident:" + in.ID, After: auditJSON(in)}}); err != nil {
+			return err
+		}
 		return s.insertEvents(ctx, tx, []incident.Event{first})
 	})
 	if err != nil {
@@ -46,14 +49,16 @@ func (s *DB) UpdateIncident(ctx context.Context, in incident.Incident, events ..
 	in.Revision = base + 1
 	in.UpdatedAt = s.now().UTC()
 	err := s.inTx(ctx, nil, func(tx *sql.Tx) error {
-		var rev int64
-		err := tx.QueryRowContext(ctx, s.q(`SELECT revision, created_at FROM incidents WHERE id = ?`), in.ID).Scan(&rev, timeDest{&in.CreatedAt})
-		if errors.Is(err, sql.ErrNoRows) {
-			return notFound("incident", in.ID)
-		}
+		olds, err := s.queryIncidentsTx(ctx, tx, `WHERE id = ?`, in.ID)
 		if err != nil {
 			return err
 		}
+		if len(olds) == 0 {
+			return notFound("incident", in.ID)
+		}
+		before := olds[0]
+		rev := before.Revision
+		in.CreatedAt = before.CreatedAt
 		if rev != base {
 			return fmt.Errorf("incident %s is at revision %d, not %d: %w", in.ID, rev, base, store.ErrConflict)
 		}
@@ -72,6 +77,10 @@ func (s *DB) UpdateIncident(ctx context.Context, in incident.Incident, events ..
 		}
 		if n, _ := res.RowsAffected(); n != 1 {
 			return fmt.Errorf("incident %s changed meanwhile: %w", in.ID, store.ErrConflict)
+		}
+		if err := s.appendAudit(ctx, tx, []audit.Entry{{Action: "update", Object: "incident:" + in.ID,
+			Before: auditJSON(before), After: auditJSON(in)}}); err != nil {
+			return err
 		}
 		return s.insertEvents(ctx, tx, events)
 	})
@@ -117,7 +126,11 @@ func (s *DB) ListIncidents(ctx context.Context, f store.IncidentFilter) ([]incid
 }
 
 func (s *DB) queryIncidents(ctx context.Context, cond string, args ...any) ([]incident.Incident, error) {
-	rows, err := s.db.QueryContext(ctx, s.q(`SELECT `+incidentColumns+` FROM incidents `+cond), args...)
+	return s.queryIncidentsTx(ctx, s.db, cond, args...)
+}
+
+func (s *DB) queryIncidentsTx(ctx context.Context, q querier, cond string, args ...any) ([]incident.Incident, error) {
+	rows, err := q.QueryContext(ctx, s.q(`SELECT `+incidentColumns+` FROM incidents `+cond), args...)
 	if err != nil {
 		return nil, err
 	}

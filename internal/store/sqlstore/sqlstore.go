@@ -44,6 +44,10 @@ type Dialect struct {
 	Analyze string
 	// Greatest and Least are the two-argument maximum and minimum functions.
 	Greatest, Least string
+	// LockRow is appended to a SELECT of one row to lock it for the rest of
+	// the transaction (" FOR UPDATE"), or "" where write transactions are
+	// serialized anyway.
+	LockRow string
 }
 
 // DB is a store.Store on a database/sql handle.

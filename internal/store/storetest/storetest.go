@@ -65,6 +65,9 @@ func Run(t *testing.T, open Opener) {
 		{"LedgerResidence", testLedgerResidence},
 		{"Incidents", testIncidents},
 		{"TimelineAppendOnly", testTimelineAppendOnly},
+		{"Audit", testAudit},
+		{"AuditConcurrent", testAuditConcurrent},
+		{"AuditTamper", testAuditTamper},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open) })
