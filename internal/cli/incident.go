@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"time"
@@ -508,6 +509,10 @@ by category and by where they live (from 'weaklink subjects import').
 			if err != nil {
 				return err
 			}
+			// The scan allocates short-lived rows at millions a second while
+			// the live heap stays a few megabytes: collecting less often
+			// saves about a quarter of the CPU.
+			defer debug.SetGCPercent(debug.SetGCPercent(400))
 			var b *incident.BlastRadius
 			n, err := exportAffected(ctx, csvOut, jsonOut, func(emit func(incident.Affected) error) error {
 				var err error
@@ -704,6 +709,7 @@ func (a *app) incidentNotifyCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			defer debug.SetGCPercent(debug.SetGCPercent(400)) // as blast-radius: two ledger scans
 			o := service.NotifyOptions{Dir: out, Profile: p, Rules: rules, Actor: currentUser()}
 			if templates != "" {
 				o.Templates = os.DirFS(templates)

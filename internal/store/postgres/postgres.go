@@ -14,7 +14,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/jackc/pgx/v5/stdlib" // also registers the "pgx" driver
 	"github.com/weaklink/weaklink/internal/store/sqlstore"
 )
 
@@ -36,6 +37,7 @@ func Dialect() sqlstore.Dialect {
 		SnapshotTx:     sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true},
 		Like:           "ILIKE",
 		LockRow:        " FOR UPDATE",
+		RawQuery:       rawQuery,
 		Analyze:        "ANALYZE vendors, vendor_subprocessors, systems, flows, flow_categories",
 		Greatest:       "GREATEST",
 		Least:          "LEAST",
@@ -52,6 +54,40 @@ func isConflict(err error) bool {
 		return true
 	}
 	return false
+}
+
+// rawQuery runs a query on one of the pool's connections through pgx
+// itself, handing fn each row's raw values: pgx sends timestamps and
+// integers in PostgreSQL's binary format, text as bytes, and nothing is
+// converted per column on the way (see sqlstore.Dialect.RawQuery).
+func rawQuery(ctx context.Context, db *sql.DB, query string, args []any, fn func(row [][]byte, binary []bool) error) error {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	return conn.Raw(func(dc any) error {
+		c, ok := dc.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("postgres: driver connection is %T, not pgx's", dc)
+		}
+		rows, err := c.Conn().Query(ctx, query, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		fds := rows.FieldDescriptions()
+		bin := make([]bool, len(fds))
+		for i, fd := range fds {
+			bin[i] = fd.Format == pgtype.BinaryFormatCode
+		}
+		for rows.Next() {
+			if err := fn(rows.RawValues(), bin); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	})
 }
 
 // IsURL reports whether a --db value names a PostgreSQL database.

@@ -278,6 +278,11 @@ func (s *DB) ScanLedger(ctx context.Context, f store.LedgerFilter, fn func(store
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	r := &ledgerReader{vendor: vendor, joined: joined, done: func() {}}
+	if s.d.RawQuery != nil && !perBatch {
+		r.raw = func(ctx context.Context, fn func(row [][]byte, binary []bool) error) error {
+			return s.d.RawQuery(ctx, s.db, s.q(query+order), args, fn)
+		}
+	}
 	var q interface {
 		QueryContext(context.Context, string, ...any) (*sql.Rows, error)
 	} = s.db
@@ -290,12 +295,14 @@ func (s *DB) ScanLedger(ctx context.Context, f store.LedgerFilter, fn func(store
 		q, r.residences = tx, &residenceReader{tx: tx, stmts: map[int]*sql.Stmt{}, found: map[string][2]string{}}
 		r.done = func() { _ = tx.Rollback() }
 	}
-	rows, err := q.QueryContext(ctx, s.q(query+order), args...)
-	if err != nil {
-		r.done()
-		return err
+	if r.raw == nil {
+		rows, err := q.QueryContext(ctx, s.q(query+order), args...)
+		if err != nil {
+			r.done()
+			return err
+		}
+		r.rows = rows
 	}
-	r.rows = rows
 	const buffers = 3
 	free := make(chan []store.LedgerEntry, buffers)
 	for range buffers {
@@ -330,6 +337,8 @@ func (s *DB) ScanLedger(ctx context.Context, f store.LedgerFilter, fn func(store
 // ledgerReader reads a ledger scan's rows.
 type ledgerReader struct {
 	rows *sql.Rows
+	// raw, when set, reads the rows instead, as raw column values.
+	raw func(ctx context.Context, fn func(row [][]byte, binary []bool) error) error
 	// vendor fills the rows' vendor when it is not read.
 	vendor string
 	// joined rows end with the residence's columns.
@@ -344,7 +353,9 @@ type ledgerReader struct {
 // out. It closes the rows.
 func (r *ledgerReader) read(ctx context.Context, free <-chan []store.LedgerEntry, out chan<- []store.LedgerEntry) error {
 	rows, vendor := r.rows, r.vendor
-	defer rows.Close()
+	if rows != nil {
+		defer rows.Close()
+	}
 	var batch []store.LedgerEntry
 	take := func() error {
 		select {
@@ -370,6 +381,29 @@ func (r *ledgerReader) read(ctx context.Context, free <-chan []store.LedgerEntry
 	}
 	if err := take(); err != nil {
 		return err
+	}
+	if r.raw != nil {
+		var dec rawLedgerDecoder
+		err := r.raw(ctx, func(row [][]byte, binary []bool) error {
+			batch = append(batch, store.LedgerEntry{Vendor: vendor})
+			if err := dec.decode(&batch[len(batch)-1], row, binary, vendor == "", r.joined); err != nil {
+				return err
+			}
+			if len(batch) == cap(batch) {
+				if err := send(); err != nil {
+					return err
+				}
+				return take()
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if len(batch) > 0 {
+			return send()
+		}
+		return nil
 	}
 	dest := make([]any, 8)
 	for rows.Next() {

@@ -44,6 +44,13 @@ type Dialect struct {
 	Analyze string
 	// Greatest and Least are the two-argument maximum and minimum functions.
 	Greatest, Least string
+	// RawQuery, when set, runs a query through the driver's own interface
+	// and hands fn each row's raw column values (binary[i] tells the
+	// format of column i: PostgreSQL's binary encoding, else text), for
+	// scans of millions of rows where database/sql's per-column
+	// conversions are most of the cost. The row's slices are valid only
+	// during the call.
+	RawQuery func(ctx context.Context, db *sql.DB, query string, args []any, fn func(row [][]byte, binary []bool) error) error
 	// LockRow is appended to a SELECT of one row to lock it for the rest of
 	// the transaction (" FOR UPDATE"), or "" where write transactions are
 	// serialized anyway.
