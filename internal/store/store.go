@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/weaklink/weaklink/internal/audit"
+	"github.com/weaklink/weaklink/internal/auth"
 	"github.com/weaklink/weaklink/internal/incident"
 	"github.com/weaklink/weaklink/internal/inventory"
 )
@@ -136,6 +137,66 @@ type Store interface {
 	// sequence order.
 	AuditHead(ctx context.Context) (audit.Head, error)
 	ScanAudit(ctx context.Context, f AuditFilter, fn func(audit.Entry) error) error
+
+	// Users, sessions and API tokens (auth). Every change writes audit
+	// entries without secrets or hashes; touches (last seen, last used)
+	// write none.
+	//
+	// CreateUser stores a new user; ErrConflict if the name is taken.
+	CreateUser(ctx context.Context, u auth.User) (auth.User, error)
+	GetUser(ctx context.Context, name string) (auth.User, error)
+	// ListUsers returns users in name order.
+	ListUsers(ctx context.Context) ([]auth.User, error)
+	// UpdateUser changes a user's role, password hash or disabled flag.
+	// Disabling a user or changing its password (not a rehash) deletes its
+	// sessions in the same transaction. A change that would leave no
+	// enabled admin, where there was one, is refused with ErrConflict.
+	UpdateUser(ctx context.Context, name string, up UserUpdate) (auth.User, error)
+	// DeleteUser deletes a user and its sessions and revokes its tokens, in
+	// one transaction; ErrConflict if it is the last enabled admin.
+	DeleteUser(ctx context.Context, name string) error
+
+	// CreateSession stores a session; ErrNotFound if the user does not
+	// exist, ErrConflict if the id or hash does.
+	CreateSession(ctx context.Context, s auth.Session) error
+	// GetSession finds a session by its secret's hash. Sessions past their
+	// ExpiresAt are not found (ErrNotFound); the idle timeout is the
+	// caller's (auth.SessionPolicy).
+	GetSession(ctx context.Context, hash string) (auth.Session, error)
+	// TouchSession moves a session's LastSeen forward to at (never back).
+	TouchSession(ctx context.Context, id string, at time.Time) error
+	// DeleteSession ends one session (logout); ErrNotFound if none.
+	DeleteSession(ctx context.Context, id string) error
+	// DeleteUserSessions ends every session of a user and says how many.
+	DeleteUserSessions(ctx context.Context, user string) (int, error)
+	// DeleteExpiredSessions removes sessions past their ExpiresAt.
+	DeleteExpiredSessions(ctx context.Context) (int, error)
+
+	// CreateToken stores an API token; ErrNotFound if the user does not
+	// exist, ErrConflict if the id or hash does.
+	CreateToken(ctx context.Context, t auth.Token) error
+	// GetToken finds a token by its secret's hash. Revoked and expired
+	// tokens are not found (ErrNotFound).
+	GetToken(ctx context.Context, hash string) (auth.Token, error)
+	// ListTokens returns tokens, revoked and expired ones too, of one user
+	// or ("") all, oldest first.
+	ListTokens(ctx context.Context, user string) ([]auth.Token, error)
+	// RevokeToken revokes a token by id; ErrNotFound if there is no such
+	// token or it is revoked already.
+	RevokeToken(ctx context.Context, id string) error
+	// TouchToken moves a token's LastUsed forward to at (never back).
+	TouchToken(ctx context.Context, id string, at time.Time) error
+}
+
+// UserUpdate is a change to a user: nil fields stay as they are.
+type UserUpdate struct {
+	Role     *auth.Role
+	Disabled *bool
+	// PasswordHash is a new password's hash ("": no password login).
+	PasswordHash *string
+	// Rehash says PasswordHash is the same password under new parameters:
+	// the user's sessions stay.
+	Rehash bool
 }
 
 // AuditFilter selects audit entries: from a sequence number, of one object

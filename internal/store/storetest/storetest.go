@@ -68,6 +68,7 @@ func Run(t *testing.T, open Opener) {
 		{"Audit", testAudit},
 		{"AuditConcurrent", testAuditConcurrent},
 		{"AuditTamper", testAuditTamper},
+		{"Users", testUsers}, {"Sessions", testSessions}, {"Tokens", testTokens}, {"AuthCascade", testAuthCascade}, {"AuthAudit", testAuthAudit}, {"AuthConcurrent", testAuthConcurrent},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open) })
