@@ -51,6 +51,11 @@ type Dialect struct {
 	// conversions are most of the cost. The row's slices are valid only
 	// during the call.
 	RawQuery func(ctx context.Context, db *sql.DB, query string, args []any, fn func(row [][]byte, binary []bool) error) error
+	// OpenScan, when set, opens a read-only connection of the driver's
+	// own, outside database/sql's pool, for the ledger scans of millions of
+	// rows: several of them, in one snapshot, read a ledger's key ranges
+	// at once (see scanChunks). An error leaves the scan to database/sql.
+	OpenScan func(ctx context.Context) (ScanConn, error)
 	// LockRow is appended to a SELECT of one row to lock it for the rest of
 	// the transaction (" FOR UPDATE"), or "" where write transactions are
 	// serialized anyway.
