@@ -309,7 +309,7 @@ func (l *Logins) Login(ctx context.Context, name, password, client string) (auth
 		return auth.Session{}, auth.Secret{}, ErrBadCredentials
 	}
 	l.Limiter.Success(name, client)
-	ctx = audit.WithActor(ctx, u.Name)
+	ctx = audit.WithActor(ctx, "user:"+u.Name) // as the API names its users (Principal.Actor)
 	if rehash {
 		if h, err := auth.HashPassword(password); err == nil {
 			if _, err := l.Store.UpdateUser(ctx, u.Name, store.UserUpdate{PasswordHash: &h, Rehash: true}); err != nil {
@@ -415,7 +415,7 @@ func (l *Logins) Logout(ctx context.Context, secret string) error {
 	} else if err != nil {
 		return err
 	}
-	err = l.Store.DeleteSession(audit.WithActor(ctx, x.User), x.ID)
+	err = l.Store.DeleteSession(audit.WithActor(ctx, "user:"+x.User), x.ID)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil
 	}

@@ -140,7 +140,7 @@ func (s *Service) FindIncident(ctx context.Context, ref string) (incident.Incide
 	case 1:
 		return found[0], nil
 	}
-	return incident.Incident{}, fmt.Errorf("incident %q: %d incidents start with it; give more of the id", ref, len(found))
+	return incident.Incident{}, invalid("incident %q: %d incidents start with it; give more of the id", ref, len(found))
 }
 
 // ChangeIncident applies fn to an incident and stores it with an event of

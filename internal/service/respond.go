@@ -100,7 +100,7 @@ func (s *Service) Contain(ctx context.Context, ref, actor, reason string, vendor
 			for _, av := range b.Affected {
 				names = append(names, av.Vendor)
 			}
-			return nil, fmt.Errorf("%s receives no data from us directly (it is a subprocessor of %s): name the vendors to block with --block",
+			return nil, invalid("%s receives no data from us directly (it is a subprocessor of %s): name the vendors to block with --block",
 				in.Vendor, strings.Join(names, ", "))
 		}
 		vendors = []string{in.Vendor}

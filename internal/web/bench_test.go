@@ -1,0 +1,162 @@
+package web_test
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/weaklink/weaklink/internal/auth"
+	"github.com/weaklink/weaklink/internal/cli"
+	"github.com/weaklink/weaklink/internal/inventory"
+	"github.com/weaklink/weaklink/internal/inventory/invgen"
+	"github.com/weaklink/weaklink/internal/service"
+	"github.com/weaklink/weaklink/internal/web"
+)
+
+// benchClients is how many clients send requests at once, each on its
+// own keep-alive connection.
+const benchClients = 8
+
+// BenchmarkAPI measures authenticated GETs per second through a real
+// server on 127.0.0.1 over SQLite (the default database), with
+// benchClients concurrent clients in the same process (they share the
+// CPUs with the server). The access log is on (to io.Discard). Report:
+// req/s.
+//
+//	go test ./internal/web -run '^$' -bench API -benchtime 20000x
+func BenchmarkAPI(b *testing.B) {
+	for _, data := range []struct {
+		name string
+		load func(b *testing.B, db string)
+	}{
+		{"acme", func(b *testing.B, db string) {
+			var out, errOut bytes.Buffer
+			if code := cli.Main([]string{"--db", db, "apply", "-f", acme}, strings.NewReader(""), &out, &errOut); code != 0 {
+				b.Fatal(errOut.String())
+			}
+		}},
+		{"1k-vendors", func(b *testing.B, db string) {
+			st, err := cli.OpenStore(ctx, db, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer st.Close()
+			svc := service.New(st)
+			inv := invgen.Generate(invgen.Size{Vendors: 1000, Systems: 100, Flows: 10_000}, 1)
+			inv.Vendors[0].ID = "mixpanel" // the vendor the benchmark reads
+			for i := range inv.Flows {
+				if inv.Flows[i].Vendor == "vendor-00000" {
+					inv.Flows[i].Vendor = "mixpanel"
+				}
+			}
+			for i := range inv.Vendors {
+				for j, s := range inv.Vendors[i].Subprocessors {
+					if s == "vendor-00000" {
+						inv.Vendors[i].Subprocessors[j] = "mixpanel"
+					}
+				}
+			}
+			inv.Sort()
+			plan, base, err := svc.Plan(ctx, inventory.FromInventory(inv), false)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := svc.ApplyPlan(ctx, base, plan); err != nil {
+				b.Fatal(err)
+			}
+		}},
+	} {
+		b.Run(data.name, func(b *testing.B) {
+			db := filepath.Join(b.TempDir(), "bench.db")
+			data.load(b, db)
+			st, err := cli.OpenStore(ctx, db, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { st.Close() })
+			svc := service.New(st)
+			if _, err := st.CreateUser(ctx, auth.User{Name: "viewer", Role: auth.RoleViewer}); err != nil {
+				b.Fatal(err)
+			}
+			_, sec, err := svc.CreateToken(ctx, service.TokenRequest{User: "viewer"})
+			if err != nil {
+				b.Fatal(err)
+			}
+			server := func(ttl time.Duration) string {
+				srv, err := web.New(web.Options{Service: svc, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), AuthCacheTTL: ttl})
+				if err != nil {
+					b.Fatal(err)
+				}
+				ts := httptest.NewServer(srv)
+				b.Cleanup(ts.Close)
+				return ts.URL
+			}
+			cached, uncached := server(0), server(-1)
+			for _, ep := range []struct{ name, url string }{
+				{"vendor", cached + "/api/v1/vendors/mixpanel"},
+				{"vendors-limit-50", cached + "/api/v1/vendors?limit=50"},
+				// Every request looks its token up in the database (two
+				// indexed reads: token, user).
+				{"vendor-no-auth-cache", uncached + "/api/v1/vendors/mixpanel"},
+			} {
+				b.Run(ep.name, func(b *testing.B) {
+					benchGET(b, ep.url, sec.Reveal())
+				})
+			}
+		})
+	}
+}
+
+// benchGET sends b.N GETs from benchClients goroutines and reports the
+// rate.
+func benchGET(b *testing.B, url, token string) {
+	tr := &http.Transport{MaxIdleConnsPerHost: benchClients, MaxConnsPerHost: benchClients}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr}
+	var next atomic.Int64
+	var failed atomic.Value
+	var bytesRead atomic.Int64
+	var wg sync.WaitGroup
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := time.Now()
+	for range benchClients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req, _ := http.NewRequest("GET", url, nil)
+			req.Header.Set("Authorization", "Bearer "+token)
+			for next.Add(1) <= int64(b.N) {
+				res, err := client.Do(req)
+				if err != nil {
+					failed.Store(err.Error())
+					return
+				}
+				n, _ := io.Copy(io.Discard, res.Body)
+				res.Body.Close()
+				bytesRead.Add(n)
+				if res.StatusCode != 200 {
+					failed.Store(fmt.Sprintf("status %d", res.StatusCode))
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	b.StopTimer()
+	if f := failed.Load(); f != nil {
+		b.Fatal(f)
+	}
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "req/s")
+	b.ReportMetric(float64(bytesRead.Load())/float64(b.N), "B/resp")
+}
