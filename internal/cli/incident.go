@@ -238,6 +238,17 @@ func (a *app) incidentOpenCmd() *cobra.Command {
 	return cmd
 }
 
+// findIncident opens the service and finds the incident ref names (an id
+// or a unique prefix).
+func (a *app) findIncident(cmd *cobra.Command, ref string) (*service.Service, incident.Incident, error) {
+	svc, err := a.incidentService(cmd)
+	if err != nil {
+		return nil, incident.Incident{}, err
+	}
+	in, err := svc.FindIncident(cmd.Context(), ref)
+	return svc, in, err
+}
+
 func (a *app) incidentService(cmd *cobra.Command) (*service.Service, error) {
 	svc, err := a.service(cmd.Context())
 	if err != nil {
@@ -299,11 +310,7 @@ func (a *app) incidentShowCmd() *cobra.Command {
 		Short: "Show an incident and its timeline",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			svc, err := a.incidentService(cmd)
-			if err != nil {
-				return err
-			}
-			in, err := svc.FindIncident(cmd.Context(), args[0])
+			svc, in, err := a.findIncident(cmd, args[0])
 			if err != nil {
 				return err
 			}
@@ -500,15 +507,11 @@ by category and by where they live (from 'weaklink subjects import').
 --csv and --json write the list of affected people, streamed.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			svc, err := a.incidentService(cmd)
+			svc, in, err := a.findIncident(cmd, args[0])
 			if err != nil {
 				return err
 			}
 			ctx := cmd.Context()
-			in, err := svc.FindIncident(ctx, args[0])
-			if err != nil {
-				return err
-			}
 			// The scan allocates short-lived rows at millions a second while
 			// the live heap stays a few megabytes: collecting less often
 			// saves about a quarter of the CPU.
@@ -608,11 +611,7 @@ func (a *app) incidentClocksCmd() *cobra.Command {
 		Short: "The notification duties that apply, their deadlines and the time left",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			svc, err := a.incidentService(cmd)
-			if err != nil {
-				return err
-			}
-			in, err := svc.FindIncident(cmd.Context(), args[0])
+			svc, in, err := a.findIncident(cmd, args[0])
 			if err != nil {
 				return err
 			}
