@@ -1,7 +1,6 @@
 package service
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -13,7 +12,6 @@ import (
 	"github.com/weaklink/weaklink/internal/audit"
 	"github.com/weaklink/weaklink/internal/auth"
 	"github.com/weaklink/weaklink/internal/incident"
-	"github.com/weaklink/weaklink/internal/inventory"
 	"github.com/weaklink/weaklink/internal/store"
 )
 
@@ -94,49 +92,6 @@ func (s *Service) Ready(ctx context.Context) error {
 	return err
 }
 
-// VendorSorts are the keys vendors sort by ("-" before one: descending).
-var VendorSorts = []string{"id", "name", "category", "status", "criticality", "owner", "updated_at"}
-
-// SortVendors orders vendors by a key of VendorSorts, "-key" for
-// descending; ties are broken by id, so pages are stable.
-func SortVendors(vs []inventory.Vendor, by string) error {
-	key, desc := strings.CutPrefix(by, "-")
-	var c func(a, b inventory.Vendor) int
-	switch key {
-	case "", "id":
-		c = func(a, b inventory.Vendor) int { return 0 }
-	case "name":
-		c = func(a, b inventory.Vendor) int { return cmp.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)) }
-	case "category":
-		c = func(a, b inventory.Vendor) int { return cmp.Compare(a.Category, b.Category) }
-	case "status":
-		// Lifecycle order, not alphabetical.
-		c = func(a, b inventory.Vendor) int {
-			return cmp.Compare(slices.Index(inventory.VendorStatuses, a.Status), slices.Index(inventory.VendorStatuses, b.Status))
-		}
-	case "criticality":
-		c = func(a, b inventory.Vendor) int {
-			return cmp.Compare(slices.Index(inventory.Criticalities, a.Criticality), slices.Index(inventory.Criticalities, b.Criticality))
-		}
-	case "owner":
-		c = func(a, b inventory.Vendor) int { return cmp.Compare(a.Owner, b.Owner) }
-	case "updated_at":
-		c = func(a, b inventory.Vendor) int { return a.UpdatedAt.Compare(b.UpdatedAt) }
-	default:
-		return invalid("sort %q: use one of %s, with - before it for descending order", by, strings.Join(VendorSorts, ", "))
-	}
-	slices.SortStableFunc(vs, func(a, b inventory.Vendor) int {
-		n := c(a, b)
-		if n == 0 {
-			n = cmp.Compare(a.ID, b.ID)
-		}
-		if desc {
-			return -n
-		}
-		return n
-	})
-	return nil
-}
 
 // ParseLifetime reads an API token's lifetime: 90d, 2w, 12h, 30m (and any
 // Go duration), between a minute and auth.MaxTokenLifetime.

@@ -33,7 +33,16 @@ type VendorFilter struct {
 	Category string
 	Tag      string
 	Text     string // case-insensitive substring of id, name or description
+	// Sort orders the result by one of VendorSorts ("-" before it:
+	// descending), ties broken by id; "" means by id.
+	Sort string
+	// Limit (0: all) and Offset page the sorted result.
+	Limit, Offset int
 }
+
+// VendorSorts are the keys ListVendors sorts by. Status and criticality
+// sort in lifecycle and severity order, name without regard to ASCII case.
+var VendorSorts = []string{"id", "name", "category", "status", "criticality", "owner", "updated_at"}
 
 // FlowFilter selects flows. Empty fields match everything.
 type FlowFilter struct {
@@ -74,6 +83,8 @@ type Store interface {
 
 	GetVendor(ctx context.Context, id string) (inventory.Vendor, error)
 	ListVendors(ctx context.Context, f VendorFilter) ([]inventory.Vendor, error)
+	// CountVendors counts the vendors f selects, ignoring its paging.
+	CountVendors(ctx context.Context, f VendorFilter) (int64, error)
 	GetSystem(ctx context.Context, id string) (inventory.System, error)
 	ListSystems(ctx context.Context) ([]inventory.System, error)
 	GetFlow(ctx context.Context, id string) (inventory.Flow, error)

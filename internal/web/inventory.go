@@ -2,6 +2,10 @@ package web
 
 import (
 	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/weaklink/weaklink/internal/inventory"
 	"github.com/weaklink/weaklink/internal/service"
@@ -15,8 +19,27 @@ type BlockRequest struct {
 	Reason string `json:"reason,omitempty"`
 }
 
+// listVendors pages and sorts in the database: a page of 50 out of 10,000
+// vendors reads 50.
 func (s *Server) listVendors(c *call) (any, error) {
-	f := store.VendorFilter{Status: c.q("status"), Category: c.q("category"), Tag: c.q("tag"), Text: c.q("q")}
+	limit, err := c.limit()
+	if err != nil {
+		return nil, err
+	}
+	off := c.qInt("offset", 0)
+	if off < 0 {
+		return nil, badField("offset", fmt.Errorf("%d: use 0 or more", off))
+	}
+	sort := c.q("sort")
+	if key, _ := strings.CutPrefix(sort, "-"); sort != "" && !slices.Contains(store.VendorSorts, key) {
+		return nil, badField("sort", fmt.Errorf("%q: use one of %s, with - before it for descending order", sort, strings.Join(store.VendorSorts, ", ")))
+	}
+	f := store.VendorFilter{Status: c.q("status"), Category: c.q("category"), Tag: c.q("tag"), Text: c.q("q"),
+		Sort: sort, Limit: limit, Offset: int(off)}
+	total, err := s.svc.Store.CountVendors(c.ctx, f)
+	if err != nil {
+		return nil, err
+	}
 	vs, err := s.svc.Store.ListVendors(c.ctx, f)
 	if err != nil {
 		return nil, err
@@ -24,10 +47,11 @@ func (s *Server) listVendors(c *call) (any, error) {
 	if vs == nil {
 		vs = []inventory.Vendor{}
 	}
-	if err := service.SortVendors(vs, c.q("sort")); err != nil {
-		return nil, badField("sort", err)
+	c.w.Header().Set("X-Total-Count", strconv.FormatInt(total, 10))
+	if end := off + int64(len(vs)); end < total {
+		setNext(c, "offset", strconv.FormatInt(end, 10), limit)
 	}
-	return paginate(c, vs)
+	return vs, nil
 }
 
 func (s *Server) getVendor(c *call) (any, error) {

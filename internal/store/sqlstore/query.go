@@ -34,6 +34,84 @@ func scanString(r scanner) (string, error) {
 
 // ListVendors returns the vendors matching f, in id order.
 func (s *DB) ListVendors(ctx context.Context, f store.VendorFilter) ([]inventory.Vendor, error) {
+	cond, args := s.vendorWhere(f)
+	order, err := vendorOrder(f.Sort)
+	if err != nil {
+		return nil, err
+	}
+	query := `SELECT ` + vendorCols + ` FROM vendors` + cond + " ORDER BY " + order
+	if f.Limit > 0 || f.Offset > 0 {
+		limit := int64(f.Limit)
+		if limit <= 0 {
+			limit = -1 // SQLite's "no limit"; PostgreSQL takes ALL
+		}
+		if s.d.Name == "postgres" && limit < 0 {
+			query += fmt.Sprintf(" OFFSET %d", max(f.Offset, 0))
+		} else {
+			query += fmt.Sprintf(" LIMIT %d OFFSET %d", limit, max(f.Offset, 0))
+		}
+	}
+	vendors, err := list(ctx, s.db, scanVendor, s.q(query), args...)
+	if err != nil || len(vendors) == 0 {
+		return vendors, err
+	}
+	links, err := s.links(ctx, s.db)
+	if err != nil {
+		return nil, err
+	}
+	for i := range vendors {
+		vendors[i].Subprocessors = links[vendors[i].ID]
+	}
+	return vendors, nil
+}
+
+// CountVendors counts the vendors f selects.
+func (s *DB) CountVendors(ctx context.Context, f store.VendorFilter) (int64, error) {
+	cond, args := s.vendorWhere(f)
+	var n int64
+	err := s.db.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM vendors`+cond), args...).Scan(&n)
+	return n, err
+}
+
+// vendorOrder is the ORDER BY of a VendorFilter.Sort.
+func vendorOrder(by string) (string, error) {
+	key, desc := strings.CutPrefix(by, "-")
+	rank := func(col string, values []string) string {
+		var b strings.Builder
+		b.WriteString("CASE " + col)
+		for i, v := range values {
+			fmt.Fprintf(&b, " WHEN '%s' THEN %d", v, i)
+		}
+		fmt.Fprintf(&b, " ELSE %d END", len(values))
+		return b.String()
+	}
+	var expr string
+	switch key {
+	case "", "id":
+	case "name":
+		expr = "LOWER(name)"
+	case "category", "owner", "updated_at":
+		expr = key
+	case "status":
+		expr = rank("status", inventory.VendorStatuses)
+	case "criticality":
+		// Not assessed ("") first, as in the CLI.
+		expr = rank("criticality", append([]string{""}, inventory.Criticalities...))
+	default:
+		return "", fmt.Errorf("sort %q: use one of %s, with - before it for descending order", by, strings.Join(store.VendorSorts, ", "))
+	}
+	dir := ""
+	if desc {
+		dir = " DESC"
+	}
+	if expr == "" {
+		return "id" + dir, nil
+	}
+	return expr + dir + ", id" + dir, nil
+}
+
+// vendorWhere is the WHERE clause of a VendorFilter and its arguments.
+func (s *DB) vendorWhere(f store.VendorFilter) (string, []any) {
 	var where []string
 	var args []any
 	if len(f.IDs) > 0 {
@@ -60,23 +138,10 @@ func (s *DB) ListVendors(ctx context.Context, f store.VendorFilter) ([]inventory
 		pat := "%" + escapeLike(f.Text) + "%"
 		args = append(args, pat, pat, pat)
 	}
-	query := `SELECT ` + vendorCols + ` FROM vendors`
-	if len(where) > 0 {
-		query += " WHERE " + strings.Join(where, " AND ")
+	if len(where) == 0 {
+		return "", nil
 	}
-	query += " ORDER BY id"
-	vendors, err := list(ctx, s.db, scanVendor, s.q(query), args...)
-	if err != nil || len(vendors) == 0 {
-		return vendors, err
-	}
-	links, err := s.links(ctx, s.db)
-	if err != nil {
-		return nil, err
-	}
-	for i := range vendors {
-		vendors[i].Subprocessors = links[vendors[i].ID]
-	}
-	return vendors, nil
+	return " WHERE " + strings.Join(where, " AND "), args
 }
 
 // GetSystem reads one system.

@@ -50,6 +50,7 @@ func Run(t *testing.T, open Opener) {
 		{"Update", testUpdate},
 		{"Delete", testDelete},
 		{"VendorFilters", testVendorFilters},
+		{"VendorPaging", testVendorPaging},
 		{"FlowFilters", testFlowFilters},
 		{"CategoryHierarchy", testCategoryHierarchy},
 		{"StaleBase", testStaleBase},
