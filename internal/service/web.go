@@ -92,7 +92,6 @@ func (s *Service) Ready(ctx context.Context) error {
 	return err
 }
 
-
 // ParseLifetime reads an API token's lifetime: 90d, 2w, 12h, 30m (and any
 // Go duration), between a minute and auth.MaxTokenLifetime.
 func ParseLifetime(s string) (time.Duration, error) {
