@@ -77,7 +77,14 @@ func (s *Server) login(c *call) (any, error) {
 	case req.Password == "":
 		return nil, badField("password", errors.New("required"))
 	}
-	x, sec, err := s.logins.Login(c.ctx, req.Username, req.Password, s.clientIP(c.r))
+	return s.startSession(c.ctx, c.w, c.r, req.Username, req.Password)
+}
+
+// startSession checks a user name and password (the login rate limit
+// first), counts the result in the metrics and, on success, sets the
+// session cookie. The API's login and the UI's login form share it.
+func (s *Server) startSession(ctx context.Context, w http.ResponseWriter, r *http.Request, name, password string) (LoginResponse, error) {
+	x, sec, err := s.logins.Login(ctx, name, password, s.clientIP(r))
 	if err != nil {
 		var rl *service.RateLimitedError
 		switch {
@@ -88,15 +95,15 @@ func (s *Server) login(c *call) (any, error) {
 		default:
 			s.metrics.logins.WithLabelValues("error").Inc()
 		}
-		return nil, err
+		return LoginResponse{}, err
 	}
 	s.metrics.logins.WithLabelValues("ok").Inc()
-	u, err := s.svc.Store.GetUser(c.ctx, x.User)
+	u, err := s.svc.Store.GetUser(ctx, x.User)
 	if err != nil {
-		return nil, err
+		return LoginResponse{}, err
 	}
-	http.SetCookie(c.w, sessionCookie(sec.Reveal(), int(x.ExpiresAt.Sub(s.now()).Seconds())))
-	if rec, ok := c.w.(*recorder); ok {
+	http.SetCookie(w, sessionCookie(sec.Reveal(), int(x.ExpiresAt.Sub(s.now()).Seconds())))
+	if rec, ok := w.(*recorder); ok {
 		rec.actor = "user:" + u.Name // for the access log
 	}
 	return LoginResponse{User: u, Session: x, Secret: sec.Reveal()}, nil

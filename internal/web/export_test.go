@@ -19,3 +19,12 @@ func PanicRoute(msg string) Route {
 	return Route{Method: "GET", Path: "/panic", Perm: Public, ID: "panic", Summary: "panics", Tag: "test",
 		Response: "Health", json: func(*Server, *call) (any, error) { panic(msg) }}
 }
+
+// NewWithUIRoutes builds a server with another UI table.
+func NewWithUIRoutes(o Options, ui []UIRoute) (*Server, error) { return newServerUI(o, routes, ui) }
+
+// UIRouteTable is the UI's route table with its handlers.
+func UIRouteTable() []UIRoute { return slices.Clone(uiRoutes) }
+
+// SafeNext is where a login goes next.
+var SafeNext = safeNext

@@ -1,5 +1,6 @@
 // Package web is weaklink's HTTP front door: the JSON API under /api/v1,
-// health and metrics endpoints, and (later) the web UI. Handlers are
+// health and metrics endpoints, and the web UI (ui.go: server-rendered
+// pages with their own route table, under the same permissions). Handlers are
 // short: they read the request, call internal/service, and write JSON in
 // the same shapes as the CLI's --format json.
 //
@@ -102,8 +103,15 @@ func New(o Options) (*Server, error) {
 }
 
 func newServer(o Options, table []Route) (*Server, error) {
+	return newServerUI(o, table, uiRoutes)
+}
+
+func newServerUI(o Options, table []Route, ui []UIRoute) (*Server, error) {
 	if err := checkRoutes(table); err != nil {
 		return nil, fmt.Errorf("web: route table: %w", err)
+	}
+	if err := checkUIRoutes(ui); err != nil {
+		return nil, fmt.Errorf("web: UI route table: %w", err)
 	}
 	if o.Service == nil {
 		return nil, errors.New("web: Options.Service is required")
@@ -143,6 +151,7 @@ func newServer(o Options, table []Route) (*Server, error) {
 		s.patterns = append(s.patterns, rt.Method+" "+rt.Path)
 		methods[rt.Path] = append(methods[rt.Path], rt.Method)
 	}
+	s.registerUI(ui)
 	// A known path with another method: 405 with Allow, as JSON.
 	for path, ms := range methods {
 		allow := strings.Join(ms, ", ")
@@ -216,8 +225,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // setSecurityHeaders sets what every response carries. The API serves
-// JSON only, so its content security policy allows nothing; the UI will
-// set its own policy for its pages.
+// JSON only, so its content security policy allows nothing; the UI sets
+// its own policy for its pages (uiCSP).
 func setSecurityHeaders(h http.Header, r *http.Request) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
