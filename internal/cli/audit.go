@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -97,8 +99,7 @@ func changeSummary(e audit.Entry) string {
 	if err := json.Unmarshal(e.After, &fields); err != nil {
 		return ""
 	}
-	keys := sortedKeys(fields)
-	return strings.Join(keys, ", ")
+	return strings.Join(slices.Sorted(maps.Keys(fields)), ", ")
 }
 
 func shortHash(h string) string {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -597,7 +598,7 @@ func printBlast(a *app, b *incident.BlastRadius) error {
 	}
 	fmt.Fprintln(w, "\nPeople by jurisdiction:")
 	rows = nil
-	for _, j := range sortedKeys(b.ByJurisdiction) {
+	for _, j := range slices.Sorted(maps.Keys(b.ByJurisdiction)) {
 		rows = append(rows, []string{cell(j), fmt.Sprint(b.ByJurisdiction[j])})
 	}
 	return table(w, []string{"JURISDICTION", "PEOPLE"}, rows)
@@ -789,8 +790,7 @@ func exportAffected(ctx context.Context, csvPath, jsonPath string, run func(emit
 				if err := emitJSON(a); err != nil {
 					return err
 				}
-				return yield(incident.PackRecipient{Subject: a.Subject, ExternalID: a.ExternalID, Jurisdiction: a.Jurisdiction,
-					Categories: a.Categories, FirstSeen: a.FirstSeen, LastSeen: a.LastSeen})
+				return yield(a.Recipient())
 			})
 		})
 	} else {
@@ -819,15 +819,6 @@ func exportAffected(ctx context.Context, csvPath, jsonPath string, run func(emit
 	}
 	files = nil
 	return n, nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
 }
 
 // newEventID is a time-ordered id for a timeline event.

@@ -3,8 +3,8 @@ package incident
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
-	"sort"
 	"time"
 
 	"github.com/weaklink/weaklink/internal/inventory"
@@ -132,6 +132,12 @@ type Affected struct {
 	LastSeen     time.Time `json:"last_seen"`
 }
 
+// Recipient is a as a row of the recipient list.
+func (a Affected) Recipient() PackRecipient {
+	return PackRecipient{Subject: a.Subject, ExternalID: a.ExternalID, Jurisdiction: a.Jurisdiction,
+		Categories: a.Categories, FirstSeen: a.FirstSeen, LastSeen: a.LastSeen}
+}
+
 // ComputeBlastRadius works out what in exposed. emit, when not nil,
 // receives every affected person as the ledger streams past, in subject
 // order: memory does not grow with the ledger.
@@ -254,7 +260,7 @@ func ComputeBlastRadius(ctx context.Context, in *Incident, src Sources, emit fun
 	} else {
 		b.Exposed = exposedCategories(b.Stated, b.Inventory)
 	}
-	sent := keys(boolSet(append(slices.Clone(b.Ledger), b.Inventory...)))
+	sent := sortedSet(append(slices.Clone(b.Ledger), b.Inventory...))
 	for _, c := range sent {
 		if len(b.Stated) > 0 && !coveredByAny(c, b.Stated) {
 			b.Unmentioned = append(b.Unmentioned, c)
@@ -439,21 +445,8 @@ func appendNew(list []string, v string) []string {
 	return append(list, v)
 }
 
-func sortedSet(l []string) []string { return keys(boolSet(l)) }
+// sortedSet is l sorted, without repeats, in a new slice.
+func sortedSet(l []string) []string { return slices.Compact(slices.Sorted(slices.Values(l))) }
 
-func boolSet(l []string) map[string]bool {
-	m := make(map[string]bool, len(l))
-	for _, v := range l {
-		m[v] = true
-	}
-	return m
-}
-
-func keys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
+// keys is m's keys, sorted.
+func keys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }

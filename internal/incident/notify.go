@@ -705,23 +705,7 @@ func packInt(v any) int64 {
 	return 0
 }
 
-func packNum(v any) string {
-	n := packInt(v)
-	s := strconv.FormatInt(n, 10)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, r := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
-}
+func packNum(v any) string { return fmtCount(packInt(v)) }
 
 // packJoin joins items in prose: "a and b", "a, b and c"; with "or", an
 // Oxford comma keeps "a, b or c, or d" readable when items hold an "or".

@@ -313,6 +313,11 @@ func (s *Service) BlastRadius(ctx context.Context, in *incident.Incident, emit f
 	if err != nil {
 		return nil, err
 	}
+	return s.blastRadius(ctx, snap, in, emit)
+}
+
+// blastRadius is BlastRadius over an inventory snapshot the caller read.
+func (s *Service) blastRadius(ctx context.Context, snap store.Snapshot, in *incident.Incident, emit func(incident.Affected) error) (*incident.BlastRadius, error) {
 	src := incident.Sources{
 		Vendors: snap.Vendors,
 		Flows:   snap.Flows,

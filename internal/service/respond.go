@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -82,11 +83,11 @@ func (s *Service) Contain(ctx context.Context, ref, actor, reason string, vendor
 	if err != nil {
 		return nil, err
 	}
-	b, err := s.BlastRadius(ctx, &in, nil)
+	snap, err := s.Store.Snapshot(ctx)
 	if err != nil {
 		return nil, err
 	}
-	snap, err := s.Store.Snapshot(ctx)
+	b, err := s.blastRadius(ctx, snap, &in, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -164,7 +165,7 @@ func (s *Service) Contain(ctx context.Context, ref, actor, reason string, vendor
 			}
 		}
 	}
-	for _, k := range keysSorted(creds) {
+	for _, k := range slices.Sorted(maps.Keys(creds)) {
 		c.Rotate = append(c.Rotate, *creds[k])
 	}
 	c.Questions = vendorQuestions(&in, b)
@@ -184,15 +185,6 @@ func (s *Service) Contain(ctx context.Context, ref, actor, reason string, vendor
 		return nil, err
 	}
 	return c, nil
-}
-
-func keysSorted[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
 }
 
 // vendorQuestions are what to ask the breached vendor, tailored to what
@@ -288,8 +280,7 @@ func (s *Service) Notify(ctx context.Context, ref string, o NotifyOptions) ([]st
 		Taxonomy: s.Checker.Taxonomy,
 		Recipients: func(yield func(incident.PackRecipient) error) error {
 			_, err := s.BlastRadius(ctx, &in, func(a incident.Affected) error {
-				return yield(incident.PackRecipient{Subject: a.Subject, ExternalID: a.ExternalID, Jurisdiction: a.Jurisdiction,
-					Categories: a.Categories, FirstSeen: a.FirstSeen, LastSeen: a.LastSeen})
+				return yield(a.Recipient())
 			})
 			return err
 		},

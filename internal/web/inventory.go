@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/weaklink/weaklink/internal/inventory"
@@ -22,13 +21,9 @@ type BlockRequest struct {
 // listVendors pages and sorts in the database: a page of 50 out of 10,000
 // vendors reads 50.
 func (s *Server) listVendors(c *call) (any, error) {
-	limit, err := c.limit()
+	limit, off, err := c.page()
 	if err != nil {
 		return nil, err
-	}
-	off := c.qInt("offset", 0)
-	if off < 0 {
-		return nil, badField("offset", fmt.Errorf("%d: use 0 or more", off))
 	}
 	sort := c.q("sort")
 	if key, _ := strings.CutPrefix(sort, "-"); sort != "" && !slices.Contains(store.VendorSorts, key) {
@@ -47,10 +42,7 @@ func (s *Server) listVendors(c *call) (any, error) {
 	if vs == nil {
 		vs = []inventory.Vendor{}
 	}
-	c.w.Header().Set("X-Total-Count", strconv.FormatInt(total, 10))
-	if end := off + int64(len(vs)); end < total {
-		setNext(c, "offset", strconv.FormatInt(end, 10), limit)
-	}
+	setPage(c, total, off+int64(len(vs)), limit)
 	return vs, nil
 }
 

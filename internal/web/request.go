@@ -198,24 +198,37 @@ func (c *call) limit() (int, error) {
 	return int(n), nil
 }
 
-// paginate returns one page of items, by limit and offset, and sets
-// X-Total-Count and, when there is more, a Link to the next page.
-func paginate[T any](c *call, items []T) ([]T, error) {
-	limit, err := c.limit()
-	if err != nil {
-		return nil, err
+// page reads ?limit= (within 1..maxLimit) and ?offset= (0 or more).
+func (c *call) page() (limit int, off int64, err error) {
+	if limit, err = c.limit(); err != nil {
+		return 0, 0, err
 	}
-	off := c.qInt("offset", 0)
-	if off < 0 {
-		return nil, badField("offset", fmt.Errorf("%d: use 0 or more", off))
+	if off = c.qInt("offset", 0); off < 0 {
+		return 0, 0, badField("offset", fmt.Errorf("%d: use 0 or more", off))
 	}
-	total := int64(len(items))
+	return limit, off, nil
+}
+
+// setPage sets X-Total-Count and, when items remain after end (the offset
+// past this page), a Link to the next page.
+func setPage(c *call, total, end int64, limit int) {
 	c.w.Header().Set("X-Total-Count", strconv.FormatInt(total, 10))
-	start := min(off, total)
-	end := min(start+int64(limit), total)
 	if end < total {
 		setNext(c, "offset", strconv.FormatInt(end, 10), limit)
 	}
+}
+
+// paginate returns one page of items, by limit and offset, and sets
+// X-Total-Count and, when there is more, a Link to the next page.
+func paginate[T any](c *call, items []T) ([]T, error) {
+	limit, off, err := c.page()
+	if err != nil {
+		return nil, err
+	}
+	total := int64(len(items))
+	start := min(off, total)
+	end := min(start+int64(limit), total)
+	setPage(c, total, end, limit)
 	return items[start:end], nil
 }
 

@@ -252,11 +252,23 @@ var pathParamRe = regexp.MustCompile(`\{([^}]+)\}`)
 // checkRoutes refuses a table with a route that names no permission (or
 // an unknown one), a duplicate, a path parameter that is not declared (or
 // declared and absent), an unknown schema, or no handler.
+// permProblem says what is wrong with a route's permission, or "": every
+// route, API or UI, must name one of internal/auth's, Public or
+// Authenticated.
+func permProblem(p auth.Permission) string {
+	switch {
+	case p == "":
+		return "no permission: name one of internal/auth's, or Public or Authenticated"
+	case p != Public && p != Authenticated && !slices.Contains(auth.Permissions(), p):
+		return fmt.Sprintf("unknown permission %q", p)
+	}
+	return ""
+}
+
 func checkRoutes(rs []Route) error {
 	var errs []error
 	seen := map[string]bool{}
 	ids := map[string]bool{}
-	known := append(auth.Permissions(), Public, Authenticated)
 	for _, r := range rs {
 		name := r.Method + " " + r.Path
 		bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(name+": "+format, args...)) }
@@ -264,11 +276,8 @@ func checkRoutes(rs []Route) error {
 			bad("listed twice")
 		}
 		seen[name] = true
-		switch {
-		case r.Perm == "":
-			bad("no permission: name one of internal/auth's, or Public or Authenticated")
-		case !slices.Contains(known, r.Perm):
-			bad("unknown permission %q", r.Perm)
+		if p := permProblem(r.Perm); p != "" {
+			bad("%s", p)
 		}
 		if !slices.Contains([]string{"GET", "POST", "PATCH", "PUT", "DELETE"}, r.Method) {
 			bad("method %q", r.Method)

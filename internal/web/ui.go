@@ -84,7 +84,6 @@ func UIRoutes() []UIRoute {
 func checkUIRoutes(rs []UIRoute) error {
 	var errs []error
 	seen := map[string]bool{}
-	known := append(auth.Permissions(), Public, Authenticated)
 	for _, r := range rs {
 		name := r.Method + " " + r.Path
 		bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf("UI "+name+": "+format, args...)) }
@@ -92,11 +91,8 @@ func checkUIRoutes(rs []UIRoute) error {
 			bad("listed twice")
 		}
 		seen[name] = true
-		switch {
-		case r.Perm == "":
-			bad("no permission: name one of internal/auth's, or Public or Authenticated")
-		case !slices.Contains(known, r.Perm):
-			bad("unknown permission %q", r.Perm)
+		if p := permProblem(r.Perm); p != "" {
+			bad("%s", p)
 		}
 		if r.Method != "GET" && r.Method != "POST" {
 			bad("method %q: the UI's forms use GET and POST", r.Method)

@@ -130,50 +130,46 @@ func (s *DB) queryIncidents(ctx context.Context, cond string, args ...any) ([]in
 }
 
 func (s *DB) queryIncidentsTx(ctx context.Context, q querier, cond string, args ...any) ([]incident.Incident, error) {
-	rows, err := q.QueryContext(ctx, s.q(`SELECT `+incidentColumns+` FROM incidents `+cond), args...)
-	if err != nil {
-		return nil, err
+	return list(ctx, q, scanIncident, s.q(`SELECT `+incidentColumns+` FROM incidents `+cond), args...)
+}
+
+// scanIncident reads a row of incidentColumns.
+func scanIncident(r scanner) (incident.Incident, error) {
+	var in incident.Incident
+	var status, times, cats, systems string
+	var from, to *time.Time
+	var highRisk, material sql.NullBool
+	if err := r.Scan(&in.ID, &in.Vendor, &in.Title, &in.Severity, &in.Owner, &status, &times, &cats,
+		nullTimeDest{&from}, nullTimeDest{&to}, &systems, &in.ContractNoticeHours, &highRisk, &material, &in.Notes,
+		&in.Revision, timeDest{&in.CreatedAt}, timeDest{&in.UpdatedAt}); err != nil {
+		return in, err
 	}
-	defer rows.Close()
-	var out []incident.Incident
-	for rows.Next() {
-		var in incident.Incident
-		var status, times, cats, systems string
-		var from, to *time.Time
-		var highRisk, material sql.NullBool
-		if err := rows.Scan(&in.ID, &in.Vendor, &in.Title, &in.Severity, &in.Owner, &status, &times, &cats,
-			nullTimeDest{&from}, nullTimeDest{&to}, &systems, &in.ContractNoticeHours, &highRisk, &material, &in.Notes,
-			&in.Revision, timeDest{&in.CreatedAt}, timeDest{&in.UpdatedAt}); err != nil {
-			return nil, err
-		}
-		in.Status = incident.Status(status)
-		if err := json.Unmarshal([]byte(times), &in.Times); err != nil {
-			return nil, fmt.Errorf("incident %s: times: %w", in.ID, err)
-		}
-		for a, t := range in.Times {
-			in.Times[a] = t.UTC()
-		}
-		if err := unmarshalList(cats, &in.Categories); err != nil {
-			return nil, fmt.Errorf("incident %s: categories: %w", in.ID, err)
-		}
-		if err := unmarshalList(systems, &in.Systems); err != nil {
-			return nil, fmt.Errorf("incident %s: systems: %w", in.ID, err)
-		}
-		if from != nil {
-			in.WindowFrom = *from
-		}
-		if to != nil {
-			in.WindowTo = *to
-		}
-		if highRisk.Valid {
-			in.HighRisk = &highRisk.Bool
-		}
-		if material.Valid {
-			in.Material = &material.Bool
-		}
-		out = append(out, in)
+	in.Status = incident.Status(status)
+	if err := json.Unmarshal([]byte(times), &in.Times); err != nil {
+		return in, fmt.Errorf("incident %s: times: %w", in.ID, err)
 	}
-	return out, rows.Err()
+	for a, t := range in.Times {
+		in.Times[a] = t.UTC()
+	}
+	if err := unmarshalList(cats, &in.Categories); err != nil {
+		return in, fmt.Errorf("incident %s: categories: %w", in.ID, err)
+	}
+	if err := unmarshalList(systems, &in.Systems); err != nil {
+		return in, fmt.Errorf("incident %s: systems: %w", in.ID, err)
+	}
+	if from != nil {
+		in.WindowFrom = *from
+	}
+	if to != nil {
+		in.WindowTo = *to
+	}
+	if highRisk.Valid {
+		in.HighRisk = &highRisk.Bool
+	}
+	if material.Valid {
+		in.Material = &material.Bool
+	}
+	return in, nil
 }
 
 // incidentArgs are the values of incidentColumns.
@@ -240,25 +236,21 @@ func (s *DB) Timeline(ctx context.Context, incidentID string) ([]incident.Event,
 	if _, err := s.GetIncident(ctx, incidentID); err != nil {
 		return nil, err
 	}
-	rows, err := s.db.QueryContext(ctx, s.q(`SELECT id, incident_id, at, actor, kind, message, changes
+	return list(ctx, s.db, scanEvent, s.q(`SELECT id, incident_id, at, actor, kind, message, changes
 		FROM incident_events WHERE incident_id = ? ORDER BY at, id`), incidentID)
-	if err != nil {
-		return nil, err
+}
+
+// scanEvent reads a timeline row.
+func scanEvent(r scanner) (incident.Event, error) {
+	var e incident.Event
+	var changes string
+	if err := r.Scan(&e.ID, &e.Incident, timeDest{&e.At}, &e.Actor, &e.Kind, &e.Message, &changes); err != nil {
+		return e, err
 	}
-	defer rows.Close()
-	var out []incident.Event
-	for rows.Next() {
-		var e incident.Event
-		var changes string
-		if err := rows.Scan(&e.ID, &e.Incident, timeDest{&e.At}, &e.Actor, &e.Kind, &e.Message, &changes); err != nil {
-			return nil, err
+	if changes != "" && changes != "{}" {
+		if err := json.Unmarshal([]byte(changes), &e.Changes); err != nil {
+			return e, fmt.Errorf("event %s: changes: %w", e.ID, err)
 		}
-		if changes != "" && changes != "{}" {
-			if err := json.Unmarshal([]byte(changes), &e.Changes); err != nil {
-				return nil, fmt.Errorf("event %s: changes: %w", e.ID, err)
-			}
-		}
-		out = append(out, e)
 	}
-	return out, rows.Err()
+	return e, nil
 }
