@@ -60,44 +60,17 @@ keeps serving. Prometheus metrics are at /metrics, health at /healthz.`,
 			if err != nil {
 				return err
 			}
-			handler := g.Handler()
-			var admin *http.Server
+			var aln net.Listener
 			if adminListen != "" {
-				handler = g // the public listener serves ingestion only
-				aln, err := net.Listen("tcp", adminListen)
-				if err != nil {
+				if aln, err = net.Listen("tcp", adminListen); err != nil {
+					ln.Close()
 					return err
 				}
-				admin = &http.Server{Handler: g.AdminHandler(), ReadHeaderTimeout: 10 * time.Second}
-				go func() { _ = admin.Serve(aln) }()
 				log.Info("gateway: admin endpoints (/metrics, /healthz)", "addr", aln.Addr().String())
 			}
-			srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second}
-			hup := make(chan os.Signal, 1)
-			signal.Notify(hup, syscall.SIGHUP)
-			defer signal.Stop(hup)
-			go func() {
-				for range hup {
-					_ = g.Reload()
-				}
-			}()
-			runDone := make(chan error, 1)
-			go func() { runDone <- g.Run(ctx) }()
-			go func() {
-				<-ctx.Done()
-				sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-				defer cancel()
-				_ = srv.Shutdown(sctx)
-				if admin != nil {
-					_ = admin.Shutdown(sctx)
-				}
-			}()
 			log.Info("gateway: listening", "addr", ln.Addr().String(), "config", config, "routes", len(g.Config().Routes))
 			fmt.Fprintf(a.out, "weaklink gateway listening on http://%s\n", ln.Addr())
-			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				return err
-			}
-			return <-runDone
+			return runGateway(ctx, g, ln, aln)
 		},
 	}
 	cmd.Flags().StringVar(&listen, "listen", "", "address to listen on (default: the config's listen, else 127.0.0.1:8787)")
@@ -106,6 +79,55 @@ keeps serving. Prometheus metrics are at /metrics, health at /healthz.`,
 	cmd.Flags().BoolVar(&allowPrivate, "allow-private-upstreams", false, "allow upstreams on loopback or private addresses (tests and demos with a fake vendor)")
 	cmd.AddCommand(a.gatewayExplainCmd(), a.fakeVendorCmd())
 	return cmd
+}
+
+// runGateway serves g's ingestion routes on ln (with /metrics and /healthz,
+// unless admin is set: then those go there alone), reloads the
+// configuration on SIGHUP, and runs g's background work, until ctx ends.
+// Then it stops accepting, lets requests in flight finish (10 s at most)
+// and returns once the ledger is flushed.
+func runGateway(ctx context.Context, g *gateway.Gateway, ln, admin net.Listener) error {
+	handler := g.Handler()
+	servers := []*http.Server{{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second}}
+	listeners := []net.Listener{ln}
+	if admin != nil {
+		servers[0].Handler = g // the public listener serves ingestion only
+		servers = append(servers, &http.Server{Handler: g.AdminHandler(), ReadHeaderTimeout: 10 * time.Second})
+		listeners = append(listeners, admin)
+	}
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for range hup {
+			_ = g.Reload()
+		}
+	}()
+	runDone := make(chan error, 1)
+	go func() { runDone <- g.Run(ctx) }()
+	serveErr := make(chan error, len(servers))
+	for i, srv := range servers {
+		go func() {
+			if err := srv.Serve(listeners[i]); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				serveErr <- err
+			}
+		}()
+	}
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-serveErr:
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for _, srv := range servers {
+		_ = srv.Shutdown(sctx)
+	}
+	if err != nil {
+		return err // Run ends with ctx, which the caller cancels
+	}
+	return <-runDone
 }
 
 func (a *app) gatewayExplainCmd() *cobra.Command {

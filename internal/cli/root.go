@@ -102,7 +102,7 @@ who is affected.`,
 		a.vendorsCmd(), a.systemsCmd(), a.flowsCmd(), a.dataCmd(),
 		a.catalogCmd(), a.taxonomyCmd(), a.gatewayCmd(), a.ledgerCmd(),
 		a.discoverCmd(), a.driftCmd(), a.incidentCmd(), a.subjectsCmd(), a.auditCmd(),
-		a.usersCmd(), a.tokensCmd(), a.serveCmd(),
+		a.usersCmd(), a.tokensCmd(), a.serveCmd(), a.demoCmd(),
 	)
 	return root
 }

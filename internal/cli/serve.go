@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -13,12 +14,14 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/weaklink/weaklink/internal/gateway"
 	"github.com/weaklink/weaklink/internal/service"
 	"github.com/weaklink/weaklink/internal/web"
 )
 
 func (a *app) serveCmd() *cobra.Command {
 	var addr, metricsAddr, org, rulesFile, tlsCert, tlsKey, logFormat string
+	var gw gatewayFlags
 	var proxies []string
 	var shutdown time.Duration
 	cmd := &cobra.Command{
@@ -34,6 +37,10 @@ programs send an API token from 'weaklink tokens create' as
 Authorization: Bearer. The session cookie is Secure: browsers send it over
 HTTPS, or to localhost. Use --tls-cert and --tls-key, or a TLS-terminating
 proxy (name it with --trusted-proxy so the login limits count real clients).
+
+With --gateway-config, the data-minimization gateway runs in the same
+process on its own listener (--gateway-addr, else the configuration's
+listen), as 'weaklink gateway' would.
 
 SIGINT or SIGTERM stops accepting connections and lets requests in flight
 finish (--shutdown-timeout). See docs/api.md.`,
@@ -95,9 +102,23 @@ finish (--shutdown-timeout). See docs/api.md.`,
 			fmt.Fprintf(a.out, "weaklink serve listening on %s://%s (API: /api/v1, OpenAPI: /api/v1/openapi.json)\n", scheme, ln.Addr())
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			return srv.Serve(ctx, o)
+			if gw.config == "" {
+				return srv.Serve(ctx, o)
+			}
+			gwDone, err := a.startGateway(ctx, svc, log, gw)
+			if err != nil {
+				ln.Close()
+				if o.MetricsListener != nil {
+					o.MetricsListener.Close()
+				}
+				return err
+			}
+			err = srv.Serve(ctx, o)
+			stop()
+			return errors.Join(err, <-gwDone)
 		},
 	}
+	gw.register(cmd)
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on")
 	cmd.Flags().StringVar(&metricsAddr, "metrics-addr", "", "also serve /metrics, /healthz and /readyz without credentials on this address (for example 127.0.0.1:9091)")
 	cmd.Flags().StringVar(&org, "org", os.Getenv("WEAKLINK_ORG"), "organization profile for incident clocks (kind: organization; $WEAKLINK_ORG)")
@@ -108,6 +129,43 @@ finish (--shutdown-timeout). See docs/api.md.`,
 	cmd.Flags().DurationVar(&shutdown, "shutdown-timeout", 10*time.Second, "how long requests in flight may take to finish on SIGINT or SIGTERM")
 	cmd.Flags().StringVar(&logFormat, "log-format", "text", "access log format: text or json (on standard error)")
 	return cmd
+}
+
+// gatewayFlags run the gateway inside another command (serve, demo).
+type gatewayFlags struct {
+	config, addr string
+	allowPrivate bool
+}
+
+func (f *gatewayFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.config, "gateway-config", "", "also run the gateway in this process, with this configuration (kind: gateway)")
+	cmd.Flags().StringVar(&f.addr, "gateway-addr", "", "the in-process gateway's address (default: the configuration's listen, else 127.0.0.1:8787)")
+	cmd.Flags().BoolVar(&f.allowPrivate, "allow-private-upstreams", false, "let the in-process gateway send to upstreams on loopback or private addresses (demos with a fake vendor)")
+}
+
+// startGateway starts the gateway f names, on its own listener, until ctx
+// ends; the channel yields its result once it has stopped and flushed.
+func (a *app) startGateway(ctx context.Context, svc *service.Service, log *slog.Logger, f gatewayFlags) (<-chan error, error) {
+	g, err := gateway.New(ctx, gateway.Options{ConfigPath: f.config, Service: svc, Logger: log, Now: a.now, AllowPrivateUpstreams: f.allowPrivate})
+	if err != nil {
+		return nil, err
+	}
+	addr := f.addr
+	if addr == "" {
+		addr = g.Config().Listen
+	}
+	if addr == "" {
+		addr = "127.0.0.1:8787"
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("gateway: %w", err)
+	}
+	log.Info("gateway: listening", "addr", ln.Addr().String(), "config", f.config, "routes", len(g.Config().Routes))
+	fmt.Fprintf(a.out, "weaklink gateway listening on http://%s\n", ln.Addr())
+	done := make(chan error, 1)
+	go func() { done <- runGateway(ctx, g, ln, nil) }()
+	return done, nil
 }
 
 func parsePrefix(s string) (netip.Prefix, error) {

@@ -1,0 +1,304 @@
+package cli
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/weaklink/weaklink/examples"
+	"github.com/weaklink/weaklink/internal/auth"
+	"github.com/weaklink/weaklink/internal/gateway"
+	"github.com/weaklink/weaklink/internal/gateway/fakevendor"
+	"github.com/weaklink/weaklink/internal/incident"
+	"github.com/weaklink/weaklink/internal/inventory"
+	"github.com/weaklink/weaklink/internal/service"
+	"github.com/weaklink/weaklink/internal/store"
+	"github.com/weaklink/weaklink/internal/web"
+)
+
+// demoPeople are the dashboard users whose traffic the demo replays, and
+// where they live: the recorded traffic is one user's (user_8f2a), and
+// each gets a copy with their own id.
+var demoPeople = []struct{ id, jurisdiction string }{
+	{"user_de1", "DE"}, {"user_fr1", "FR"}, {"user_gb1", "GB"}, {"user_ca1", "US-CA"}, {"user_tx1", "US-TX"},
+}
+
+func (a *app) demoCmd() *cobra.Command {
+	var addr, gatewayAddr string
+	var keep bool
+	cmd := &cobra.Command{
+		Use:   "demo [--addr 127.0.0.1:8080]",
+		Short: "Run the web app on a throwaway database with the example company and a live Mixpanel incident",
+		Long: `demo shows weaklink end to end on this machine alone. It:
+
+  1. creates a temporary SQLite database and applies the example company
+     (acme: 32 vendors, 13 systems, 49 flows), embedded in the binary;
+  2. starts a fake Mixpanel on 127.0.0.1 and the gateway in this process;
+  3. replays five users' recorded dashboard traffic through the gateway, so
+     the ledger holds what "Mixpanel" really received;
+  4. opens the Mixpanel incident (the November 2025 breach, replayed with
+     today's dates, so the legal clocks are running);
+  5. serves the web UI and API on --addr, and prints the URL and a one-time
+     admin login.
+
+Ctrl-C stops everything and deletes the temporary directory (--keep keeps
+it). Nothing leaves the machine: every listener and upstream is loopback.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if cmd.Flags().Changed("db") || os.Getenv("WEAKLINK_DB") != "" {
+				fmt.Fprintln(a.errOut, "weaklink demo: ignoring --db / $WEAKLINK_DB: the demo makes its own temporary database")
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			dir, err := os.MkdirTemp("", "weaklink-demo-")
+			if err != nil {
+				return err
+			}
+			if !keep {
+				defer os.RemoveAll(dir)
+			}
+			d := &demo{a: a, dir: dir, log: slog.New(slog.NewTextHandler(a.errOut, &slog.HandlerOptions{Level: slog.LevelWarn}))}
+			err = d.run(ctx, addr, gatewayAddr, cmd.Flags().Changed("addr"))
+			if keep {
+				fmt.Fprintf(a.out, "The demo's files are kept in %s.\n", dir)
+			} else {
+				fmt.Fprintf(a.out, "Stopped; removed %s.\n", dir)
+			}
+			return err
+		},
+	}
+	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "address of the web UI and API (a free port is used when this one is taken)")
+	cmd.Flags().StringVar(&gatewayAddr, "gateway-addr", "127.0.0.1:0", "address of the in-process gateway")
+	cmd.Flags().BoolVar(&keep, "keep", false, "keep the temporary directory (database, gateway config) after Ctrl-C")
+	return cmd
+}
+
+// demo is one run of `weaklink demo`.
+type demo struct {
+	a   *app
+	dir string
+	log *slog.Logger
+}
+
+func (d *demo) run(ctx context.Context, addr, gatewayAddr string, addrChosen bool) error {
+	a := d.a
+	exampleDir := filepath.Join(d.dir, "acme")
+	sub, err := fs.Sub(examples.Acme, "acme")
+	if err != nil {
+		return err
+	}
+	if err := os.CopyFS(exampleDir, sub); err != nil {
+		return fmt.Errorf("writing the example: %w", err)
+	}
+	a.db = filepath.Join(d.dir, "weaklink.db")
+	svc, err := a.service(ctx)
+	if err != nil {
+		return err
+	}
+	svc.Now = a.now
+
+	// 1. The inventory.
+	doc, err := inventory.LoadPaths(exampleDir)
+	if err != nil {
+		return err
+	}
+	plan, base, err := svc.Plan(ctx, doc, false)
+	if err != nil {
+		return err
+	}
+	if err := svc.ApplyPlan(ctx, base, plan); err != nil {
+		return err
+	}
+
+	// 2. A fake Mixpanel, and the gateway in front of it.
+	var received atomic.Int64
+	vln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	vendor := &http.Server{ReadHeaderTimeout: 5 * time.Second,
+		Handler: fakevendor.Handler(func(fakevendor.ReceivedRequest) { received.Add(1) })}
+	go func() { _ = vendor.Serve(vln) }()
+	defer vendor.Close()
+
+	key := make([]byte, 24)
+	_, _ = rand.Read(key)
+	hashKey := "demo-" + base64.RawURLEncoding.EncodeToString(key)
+	cfgPath := filepath.Join(d.dir, "gateway.yaml")
+	if err := demoGatewayConfig(filepath.Join(exampleDir, "gateway.yaml"), cfgPath, "http://"+vln.Addr().String(), filepath.Join(d.dir, "spool")); err != nil {
+		return err
+	}
+	lookup := func(k string) (string, bool) {
+		if k == "WEAKLINK_HASH_KEY" {
+			return hashKey, true
+		}
+		return "", false
+	}
+	gctx, stopGateway := context.WithCancel(ctx)
+	defer stopGateway()
+	g, err := gateway.New(gctx, gateway.Options{ConfigPath: cfgPath, Service: svc, Logger: d.log, Now: a.now,
+		LookupEnv: lookup, AllowPrivateUpstreams: true})
+	if err != nil {
+		return err
+	}
+	gln, err := net.Listen("tcp", gatewayAddr)
+	if err != nil {
+		return fmt.Errorf("gateway: %w", err)
+	}
+	gwDone := make(chan error, 1)
+	go func() { gwDone <- runGateway(gctx, g, gln, nil) }()
+	defer func() { stopGateway(); <-gwDone }()
+
+	// 3. Five users' dashboard traffic through the gateway.
+	if err := d.replay(ctx, "http://"+gln.Addr().String(), exampleDir); err != nil {
+		return err
+	}
+	if err := g.Ledger().Flush(ctx); err != nil {
+		return err
+	}
+	hash := gateway.NewEngine(g.Config().HashKeyBytes()).Hash
+	var rs []store.Residence
+	for _, p := range demoPeople {
+		rs = append(rs, store.Residence{Subject: hash(p.id), ExternalID: p.id, Jurisdiction: p.jurisdiction})
+	}
+	if err := svc.Store.PutResidence(ctx, rs); err != nil {
+		return err
+	}
+
+	// 4. The Mixpanel incident, replayed with today's dates: Mixpanel found
+	// the export sixteen days before it told acme, six hours ago.
+	now := a.now().UTC().Truncate(time.Minute)
+	told := now.Add(-6 * time.Hour)
+	highRisk := false
+	in, err := svc.OpenIncident(ctx, incident.Incident{
+		Vendor:   "mixpanel",
+		Title:    "Mixpanel: analytics dataset exported after an SMS phishing attack",
+		Severity: "high", Owner: "privacy@acme.example",
+		Notes: "Replay of the November 2025 breach with today's dates: Mixpanel discovered the export on day 0 " +
+			"and told acme 16 days later. Nothing in acme's own systems was touched.",
+		Categories: []string{"user.name", "user.contact.email", "user.unique_id", "user.contact.organization",
+			"user.location.imprecise", "user.device.user_agent", "user.behavior.referrer"},
+		ContractNoticeHours: 48,
+		HighRisk:            &highRisk,
+		Times: map[incident.Anchor]time.Time{
+			incident.AnchorVendorDiscovered: told.Add(-16 * 24 * time.Hour),
+			incident.AnchorVendorNotified:   told,
+			incident.AnchorAware:            told,
+			incident.AnchorDatasetReceived:  told,
+		},
+	}, "demo")
+	if err != nil {
+		return fmt.Errorf("opening the incident: %w", err)
+	}
+
+	// 5. The web app, and a one-time admin login.
+	_, password, err := svc.AddUser(ctx, "admin", auth.RoleAdmin, "")
+	if err != nil {
+		return err
+	}
+	profile, rules, err := loadOrgAndRules(filepath.Join(exampleDir, "organization.yaml"), "", false)
+	if err != nil {
+		return err
+	}
+	srv, err := web.New(web.Options{Service: svc, Logins: service.NewLogins(svc.Store, a.now), Logger: d.log, Now: a.now,
+		Profile: profile, Rules: rules, Version: Version})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil && !addrChosen {
+		ln, err = net.Listen("tcp", "127.0.0.1:0") // 8080 is taken: any free port
+	}
+	if err != nil {
+		return err
+	}
+	site := "http://" + ln.Addr().String()
+	fmt.Fprintf(a.out, `weaklink demo is running.
+
+  Web UI      %s/
+  Log in as   admin
+  Password    %s
+              (one-time: you will choose your own at the first login)
+
+  Gateway     http://%s  (/mp/ goes to a fake Mixpanel on %s; %d requests reached it)
+  Database    %s
+  Incident    %s/incidents/%s
+
+Follow the Mixpanel story: the dashboard, then Vendors → mixpanel (what flows to it
+and what the gateway let through), then the incident room (blast radius, legal
+clocks, contain, notify). Press Ctrl-C to stop.
+`, site, password, gln.Addr(), vln.Addr(), received.Load(), a.db, site, in.ID)
+	return srv.Serve(ctx, web.ServeOptions{Listener: ln, ShutdownTimeout: 5 * time.Second})
+}
+
+// demoGatewayConfig writes the example gateway configuration with its
+// upstream on the fake vendor and its spool in the demo's directory.
+func demoGatewayConfig(from, to, upstream, spool string) error {
+	b, err := os.ReadFile(from)
+	if err != nil {
+		return err
+	}
+	s := string(b)
+	for old, repl := range map[string]string{
+		"https://api-js.mixpanel.com": upstream,
+		"dir: ./var/spool":            "dir: " + spool,
+	} {
+		if !strings.Contains(s, old) {
+			return fmt.Errorf("%s: no %q to replace", from, old)
+		}
+		s = strings.ReplaceAll(s, old, repl)
+	}
+	return os.WriteFile(to, []byte(s), 0o600)
+}
+
+// replay sends each demo user's copy of the recorded dashboard traffic
+// (a Mixpanel track and engage request) through the gateway.
+func (d *demo) replay(ctx context.Context, gatewayURL, exampleDir string) error {
+	client := &http.Client{Timeout: 10 * time.Second}
+	for _, kind := range []string{"track", "engage"} {
+		raw, err := os.ReadFile(filepath.Join(exampleDir, "traffic", kind+".form"))
+		if err != nil {
+			return err
+		}
+		form, err := url.ParseQuery(strings.TrimSpace(string(raw)))
+		if err != nil {
+			return fmt.Errorf("traffic/%s.form: %w", kind, err)
+		}
+		payload, err := base64.StdEncoding.DecodeString(form.Get("data"))
+		if err != nil {
+			return fmt.Errorf("traffic/%s.form: data: %w", kind, err)
+		}
+		for _, p := range demoPeople {
+			body := url.Values{"data": {base64.StdEncoding.EncodeToString([]byte(strings.ReplaceAll(string(payload), "user_8f2a", p.id)))}}
+			req, err := http.NewRequestWithContext(ctx, "POST", gatewayURL+"/mp/"+kind+"?ip=1", strings.NewReader(body.Encode()))
+			if err != nil {
+				return err
+			}
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.Header.Set("User-Agent", "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) Chrome/131.0")
+			res, err := client.Do(req)
+			if err != nil {
+				return fmt.Errorf("replaying %s traffic: %w", kind, err)
+			}
+			res.Body.Close()
+			if res.StatusCode/100 != 2 {
+				return fmt.Errorf("replaying %s traffic: the gateway answered %s", kind, res.Status)
+			}
+		}
+	}
+	return nil
+}
