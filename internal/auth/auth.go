@@ -26,9 +26,13 @@ type User struct {
 	// PasswordHash is the PHC string of the password's argon2id hash, ""
 	// when the user cannot log in with a password. Never printed,
 	// serialized or logged.
-	PasswordHash string    `json:"-"`
-	CreatedAt    time.Time `json:"created_at"`
-	UpdatedAt    time.Time `json:"updated_at"`
+	PasswordHash string `json:"-"`
+	// MustChangePassword says the password works once: weaklink generated
+	// it, or an admin set it for this user. A session of the user may do
+	// nothing but change it (and log out); API tokens are not affected.
+	MustChangePassword bool      `json:"must_change_password"`
+	CreatedAt          time.Time `json:"created_at"`
+	UpdatedAt          time.Time `json:"updated_at"`
 }
 
 // Session is a logged-in browser. Its secret (SessionPrefix) lives in the

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -88,18 +89,13 @@ is written. Without --prune, stored objects missing from the files are kept.`,
 			if err != nil {
 				return err
 			}
-			svc, err := a.service(cmd.Context())
+			b, err := a.backend(cmd.Context())
 			if err != nil {
 				return err
 			}
-			plan, base, err := svc.Plan(cmd.Context(), doc, prune)
+			plan, err := b.Apply(cmd.Context(), files, doc, prune, dryRun)
 			if err != nil {
 				return err
-			}
-			if !dryRun && !plan.Empty() {
-				if err := svc.ApplyPlan(cmd.Context(), base, plan); err != nil {
-					return err
-				}
 			}
 			limit := planLines
 			if fullPlan {
@@ -128,36 +124,18 @@ store metadata; apply reads either back as a no-op. CSV writes one table
 the vendors and systems, with endpoints, trust zones and classified data flows.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			svc, err := a.service(cmd.Context())
+			if format == "csv" && !slices.Contains(service.ExportKinds, kind) {
+				return usageError{fmt.Errorf("--kind %q: use vendors, systems or flows", kind)}
+			}
+			b, err := a.backend(cmd.Context())
 			if err != nil {
 				return err
 			}
-			snap, err := svc.Store.Snapshot(cmd.Context())
-			if err != nil {
-				return err
+			o := service.ExportOptions{Format: format, Strict: strict, Timestamp: a.now().UTC().Truncate(time.Second), ToolVersion: Version}
+			if format == "csv" {
+				o.Kind = kind
 			}
-			return a.writeOutput(output, func(w io.Writer) error {
-				switch format {
-				case "yaml":
-					return inventory.WriteYAML(w, snap.Inventory, fmt.Sprintf("weaklink inventory, exported from %s at version %d", svc.Store.Backend(), snap.Version))
-				case "json":
-					return inventory.WriteJSON(w, snap.Inventory)
-				case "csv":
-					switch kind {
-					case "vendors":
-						return inventory.WriteVendorsCSV(w, snap.Vendors)
-					case "systems":
-						return inventory.WriteSystemsCSV(w, snap.Systems)
-					case "flows":
-						return inventory.WriteFlowsCSV(w, snap.Flows)
-					}
-					return usageError{fmt.Errorf("--kind %q: use vendors, systems or flows", kind)}
-				default: // cyclonedx
-					return inventory.WriteCycloneDX(w, snap.Inventory, inventory.CycloneDXOptions{
-						Timestamp: a.now().UTC().Truncate(time.Second), ToolVersion: Version, Taxonomy: svc.Checker.Taxonomy, Strict: strict,
-					})
-				}
-			})
+			return a.writeOutput(output, func(w io.Writer) error { return b.Export(cmd.Context(), w, o) })
 		},
 	}
 	formatFlag(cmd, &format, "yaml", "json", "csv", "cyclonedx")

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -26,20 +25,12 @@ func (a *app) auditCmd() *cobra.Command {
 		Short: "Print audit entries, oldest first",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			svc, err := a.service(cmd.Context())
+			b, err := a.backend(cmd.Context())
 			if err != nil {
 				return err
 			}
-			entries := []audit.Entry{}
-			errStop := errors.New("stop")
-			err = svc.Store.ScanAudit(cmd.Context(), f, func(e audit.Entry) error {
-				if limit > 0 && len(entries) >= limit {
-					return errStop
-				}
-				entries = append(entries, e)
-				return nil
-			})
-			if err != nil && !errors.Is(err, errStop) {
+			entries, err := b.Audit(cmd.Context(), f, limit)
+			if err != nil {
 				return err
 			}
 			if format == formatJSON {
@@ -63,11 +54,11 @@ func (a *app) auditCmd() *cobra.Command {
 		Short: "Check the hash chain: exit 1 if an entry was edited, deleted, inserted or reordered",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			svc, err := a.service(cmd.Context())
+			b, err := a.backend(cmd.Context())
 			if err != nil {
 				return err
 			}
-			r, err := svc.VerifyAudit(cmd.Context())
+			r, err := b.VerifyAudit(cmd.Context())
 			if err != nil {
 				return err
 			}

@@ -22,11 +22,11 @@ system → vendor → subprocessor the data takes.`,
   weaklink data who-has user.financial --format json`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			svc, err := a.service(cmd.Context())
+			b, err := a.backend(cmd.Context())
 			if err != nil {
 				return err
 			}
-			res, err := svc.WhoHas(cmd.Context(), args[0])
+			res, err := b.WhoHas(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}

@@ -18,6 +18,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 	"github.com/weaklink/weaklink/examples"
 	"github.com/weaklink/weaklink/internal/auth"
@@ -150,8 +151,9 @@ func (d *demo) run(ctx context.Context, addr, gatewayAddr string, addrChosen boo
 	}
 	gctx, stopGateway := context.WithCancel(ctx)
 	defer stopGateway()
+	metrics := gateway.NewMetrics()
 	g, err := gateway.New(gctx, gateway.Options{ConfigPath: cfgPath, Service: svc, Logger: d.log, Now: a.now,
-		LookupEnv: lookup, AllowPrivateUpstreams: true})
+		LookupEnv: lookup, AllowPrivateUpstreams: true, Metrics: metrics})
 	if err != nil {
 		return err
 	}
@@ -215,7 +217,7 @@ func (d *demo) run(ctx context.Context, addr, gatewayAddr string, addrChosen boo
 		return err
 	}
 	srv, err := web.New(web.Options{Service: svc, Logins: service.NewLogins(svc.Store, a.now), Logger: d.log, Now: a.now,
-		Profile: profile, Rules: rules, Version: Version})
+		Profile: profile, Rules: rules, Version: Version, Gatherers: []prometheus.Gatherer{metrics.Registry}})
 	if err != nil {
 		return err
 	}

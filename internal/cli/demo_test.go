@@ -124,6 +124,10 @@ read:
 	}
 	cookie = changeOneTimePassword(t, client, site, cookie, info["Password"])
 
+	res, body = get("/dashboard", cookie)
+	if res.StatusCode != 200 || !strings.Contains(body, "Mixpanel: analytics dataset exported") || !strings.Contains(body, "data-countdown=") {
+		t.Fatalf("GET /dashboard: %s, no incident with a running clock\n%.500s", res.Status, body)
+	}
 	res, body = get("/vendors/mixpanel", cookie)
 	if res.StatusCode != 200 || !strings.Contains(body, "Mixpanel") {
 		t.Fatalf("GET /vendors/mixpanel: %s\n%.500s", res.Status, body)
@@ -163,10 +167,40 @@ read:
 	}
 }
 
-// changeOneTimePassword follows the demo's one-time password to the
-// change form, when the server asks for one, and returns the session
-// cookie to use afterwards.
+// changeOneTimePassword checks that the demo's one-time password leads
+// to the change form, chooses a new password there, and returns the new
+// session's cookie.
 func changeOneTimePassword(t *testing.T, client *http.Client, site, cookie, old string) string {
 	t.Helper()
-	return cookie
+	req, _ := http.NewRequest("GET", site+"/vendors/mixpanel", nil)
+	req.Header.Set("Cookie", cookie)
+	res, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(res.Header.Get("Location"), "/account/password") {
+		t.Fatalf("the one-time password did not lead to the change form: %s to %q", res.Status, res.Header.Get("Location"))
+	}
+	const chosen = "a long passphrase of my own choosing"
+	form := url.Values{"current_password": {old}, "new_password": {chosen}, "confirm_password": {chosen}, "next": {"/dashboard"}}
+	req, _ = http.NewRequest("POST", site+"/account/password", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", site)
+	req.Header.Set("Cookie", cookie)
+	res, err = client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("changing the password: %s", res.Status)
+	}
+	for _, c := range res.Cookies() {
+		if c.Name == "__Host-weaklink_session" && c.Value != "" {
+			return c.Name + "=" + c.Value
+		}
+	}
+	t.Fatal("no new session after the password change")
+	return ""
 }

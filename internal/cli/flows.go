@@ -33,16 +33,17 @@ user.contact finds flows of user.contact.email, and user.contact.email finds
 flows that declared all of user.contact.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			svc, err := a.service(cmd.Context())
+			b, err := a.backend(cmd.Context())
 			if err != nil {
 				return err
 			}
-			if filter.Category != "" {
-				if err := svc.Checker.Taxonomy.Check(filter.Category); err != nil {
+			// (A server checks --category against its own taxonomy.)
+			if l, local := b.(localBackend); local && filter.Category != "" {
+				if err := l.svc.Checker.Taxonomy.Check(filter.Category); err != nil {
 					return usageError{fmt.Errorf("--category: %w", err)}
 				}
 			}
-			flows, err := svc.Store.ListFlows(cmd.Context(), filter)
+			flows, err := b.ListFlows(cmd.Context(), filter)
 			if err != nil {
 				return err
 			}
@@ -67,11 +68,11 @@ flows that declared all of user.contact.`,
 		Short: "Show a flow",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			svc, err := a.service(cmd.Context())
+			b, err := a.backend(cmd.Context())
 			if err != nil {
 				return err
 			}
-			f, err := svc.Store.GetFlow(cmd.Context(), args[0])
+			f, err := b.GetFlow(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}

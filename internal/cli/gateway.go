@@ -17,7 +17,6 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/weaklink/weaklink/internal/gateway"
-	"github.com/weaklink/weaklink/internal/store"
 )
 
 func (a *app) gatewayCmd() *cobra.Command {
@@ -199,11 +198,11 @@ func (a *app) ledgerCmd() *cobra.Command {
 			if vendor == "" {
 				return usageError{errors.New("ledger needs --vendor V")}
 			}
-			svc, err := a.service(cmd.Context())
+			be, err := a.backend(cmd.Context())
 			if err != nil {
 				return err
 			}
-			sum, err := svc.Store.LedgerSummary(cmd.Context(), vendor)
+			sum, err := be.LedgerSummary(cmd.Context(), vendor)
 			if err != nil {
 				return err
 			}
@@ -242,12 +241,12 @@ func (a *app) blockCmds() []*cobra.Command {
 		Short: "Cut a vendor off: running gateways stop forwarding to it within about a second",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			svc, err := a.service(cmd.Context())
+			be, err := a.backend(cmd.Context())
 			if err != nil {
 				return err
 			}
-			b := store.Block{Vendor: args[0], Reason: reason, BlockedBy: currentUser(), BlockedAt: a.now().UTC()}
-			if err := svc.Store.BlockVendor(cmd.Context(), b); err != nil {
+			b, err := be.BlockVendor(cmd.Context(), args[0], reason)
+			if err != nil {
 				return err
 			}
 			if format == formatJSON {
@@ -264,11 +263,11 @@ func (a *app) blockCmds() []*cobra.Command {
 		Short: "Let gateways forward to a blocked vendor again",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			svc, err := a.service(cmd.Context())
+			be, err := a.backend(cmd.Context())
 			if err != nil {
 				return err
 			}
-			if err := svc.Store.UnblockVendor(cmd.Context(), args[0]); err != nil {
+			if err := be.UnblockVendor(cmd.Context(), args[0]); err != nil {
 				return err
 			}
 			fmt.Fprintf(a.out, "Unblocked %s.\n", cell(args[0]))

@@ -218,11 +218,11 @@ func (a *app) incidentOpenCmd() *cobra.Command {
 			if err := f.applyTo(cmd, &in); err != nil {
 				return err
 			}
-			svc, err := a.incidentService(cmd)
+			b, err := a.backend(cmd.Context())
 			if err != nil {
 				return err
 			}
-			in, err = svc.OpenIncident(cmd.Context(), in, currentUser())
+			in, err = b.OpenIncident(cmd.Context(), in)
 			if err != nil {
 				return err
 			}
@@ -237,17 +237,6 @@ func (a *app) incidentOpenCmd() *cobra.Command {
 	f.register(cmd, true)
 	formatFlag(cmd, &format)
 	return cmd
-}
-
-// findIncident opens the service and finds the incident ref names (an id
-// or a unique prefix).
-func (a *app) findIncident(cmd *cobra.Command, ref string) (*service.Service, incident.Incident, error) {
-	svc, err := a.incidentService(cmd)
-	if err != nil {
-		return nil, incident.Incident{}, err
-	}
-	in, err := svc.FindIncident(cmd.Context(), ref)
-	return svc, in, err
 }
 
 func (a *app) incidentService(cmd *cobra.Command) (*service.Service, error) {
@@ -267,14 +256,14 @@ func (a *app) incidentListCmd() *cobra.Command {
 		Short: "List incidents, newest first",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			svc, err := a.incidentService(cmd)
-			if err != nil {
-				return err
-			}
 			if f.Status != "" && !slices.Contains(incident.Statuses, incident.Status(f.Status)) {
 				return usageError{fmt.Errorf("--status %q: use one of triage, investigating, contained, notifying, closed", f.Status)}
 			}
-			list, err := svc.Store.ListIncidents(cmd.Context(), f)
+			b, err := a.backend(cmd.Context())
+			if err != nil {
+				return err
+			}
+			list, err := b.ListIncidents(cmd.Context(), f)
 			if err != nil {
 				return err
 			}
@@ -298,12 +287,6 @@ func (a *app) incidentListCmd() *cobra.Command {
 	return cmd
 }
 
-// incidentView is show's JSON: the incident and its timeline.
-type incidentView struct {
-	incident.Incident
-	Timeline []incident.Event `json:"timeline"`
-}
-
 func (a *app) incidentShowCmd() *cobra.Command {
 	var format string
 	cmd := &cobra.Command{
@@ -311,20 +294,18 @@ func (a *app) incidentShowCmd() *cobra.Command {
 		Short: "Show an incident and its timeline",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			svc, in, err := a.findIncident(cmd, args[0])
+			b, err := a.backend(cmd.Context())
 			if err != nil {
 				return err
 			}
-			tl, err := svc.Store.Timeline(cmd.Context(), in.ID)
+			v, err := b.IncidentView(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}
 			if format == formatJSON {
-				if tl == nil {
-					tl = []incident.Event{}
-				}
-				return writeJSON(a.out, incidentView{in, tl})
+				return writeJSON(a.out, v)
 			}
+			in, tl := v.Incident, v.Timeline
 			w := a.out
 			fmt.Fprintf(w, "%s  %s\n", in.ID, cell(in.Title))
 			fmt.Fprintf(w, "vendor      %s\nstatus      %s\nseverity    %s\nowner       %s\n", cell(in.Vendor), in.Status, in.Severity, cell(in.Owner))
@@ -385,18 +366,16 @@ func (a *app) incidentUpdateCmd() *cobra.Command {
 		Short: "Change an incident's facts or status; every change goes on the timeline",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			svc, err := a.incidentService(cmd)
+			patch, err := f.patch(cmd)
 			if err != nil {
 				return err
 			}
-			ctx := cmd.Context()
-			var extra []incident.Event
-			if note != "" {
-				extra = append(extra, incident.Event{ID: newEventID(), At: a.now().UTC(), Actor: currentUser(), Kind: "note", Message: note})
+			b, err := a.backend(cmd.Context())
+			if err != nil {
+				return err
 			}
-			in, err := svc.ChangeIncident(ctx, args[0], currentUser(), "updated", "", func(in *incident.Incident) error {
-				return f.applyTo(cmd, in)
-			}, extra...)
+			in, err := b.ChangeIncident(cmd.Context(), args[0], incidentChange{kind: "updated", note: note, patch: patch,
+				apply: func(in *incident.Incident) error { return f.applyTo(cmd, in) }})
 			if err != nil {
 				return err
 			}
@@ -420,16 +399,18 @@ func (a *app) incidentCloseCmd() *cobra.Command {
 		Short: "Close an incident",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			svc, err := a.incidentService(cmd)
+			b, err := a.backend(cmd.Context())
 			if err != nil {
 				return err
 			}
 			now := a.now().UTC()
-			in, err := svc.ChangeIncident(cmd.Context(), args[0], currentUser(), "closed", note, func(in *incident.Incident) error {
-				in.Status = incident.StatusClosed
-				in.Times[incident.AnchorClosed] = now
-				return nil
-			})
+			in, err := b.ChangeIncident(cmd.Context(), args[0], incidentChange{kind: "closed", message: note,
+				patch: map[string]any{"status": incident.StatusClosed, "times": map[incident.Anchor]time.Time{incident.AnchorClosed: now}},
+				apply: func(in *incident.Incident) error {
+					in.Status = incident.StatusClosed
+					in.Times[incident.AnchorClosed] = now
+					return nil
+				}})
 			if err != nil {
 				return err
 			}
@@ -453,11 +434,11 @@ func (a *app) incidentContainCmd() *cobra.Command {
 		Short: "Block the vendor in every gateway, and list the credentials, integrations and questions to deal with",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			svc, err := a.incidentService(cmd)
+			b, err := a.backend(cmd.Context())
 			if err != nil {
 				return err
 			}
-			c, err := svc.Contain(cmd.Context(), args[0], currentUser(), reason, vendors)
+			c, err := b.Contain(cmd.Context(), args[0], reason, vendors)
 			if err != nil {
 				return err
 			}
@@ -508,7 +489,10 @@ by category and by where they live (from 'weaklink subjects import').
 --csv and --json write the list of affected people, streamed.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			svc, in, err := a.findIncident(cmd, args[0])
+			if a.remote.client != nil && (csvOut != "" || jsonOut != "") {
+				return usageError{errors.New("incident blast-radius: --csv and --json are not available with --server: the API sends the counts, not the list of people (run it where the database is)")}
+			}
+			be, err := a.backend(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -520,14 +504,10 @@ by category and by where they live (from 'weaklink subjects import').
 			var b *incident.BlastRadius
 			n, err := exportAffected(ctx, csvOut, jsonOut, func(emit func(incident.Affected) error) error {
 				var err error
-				b, err = svc.BlastRadius(ctx, &in, emit)
+				b, err = be.BlastRadius(ctx, args[0], emit)
 				return err
 			})
 			if err != nil {
-				return err
-			}
-			if _, err := svc.Note(ctx, in.ID, currentUser(), "blast-radius",
-				fmt.Sprintf("blast radius: %d people, categories %s", b.Subjects, join(b.Exposed))); err != nil {
 				return err
 			}
 			if format == formatJSON {
@@ -612,15 +592,21 @@ func (a *app) incidentClocksCmd() *cobra.Command {
 		Short: "The notification duties that apply, their deadlines and the time left",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			svc, in, err := a.findIncident(cmd, args[0])
+			var p incident.Profile
+			var rules *incident.Rules
+			var err error
+			if a.remote.client != nil {
+				if cmd.Flags().Changed("org") || cmd.Flags().Changed("rules") {
+					return usageError{errors.New("incident clocks: --org and --rules are not available with --server: the server's own (serve --org, --rules) apply")}
+				}
+			} else if p, rules, err = loadOrgAndRules(org, rulesFile, false); err != nil {
+				return err
+			}
+			b, err := a.backend(cmd.Context())
 			if err != nil {
 				return err
 			}
-			p, rules, err := loadOrgAndRules(org, rulesFile, false)
-			if err != nil {
-				return err
-			}
-			rep, err := svc.Clocks(cmd.Context(), &in, rules, p)
+			rep, err := b.Clocks(cmd.Context(), args[0], rules, p)
 			if err != nil {
 				return err
 			}

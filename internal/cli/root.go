@@ -40,8 +40,12 @@ type app struct {
 	errOut io.Writer
 	now    func() time.Time
 
-	store store.Store
+	store  store.Store
+	remote remoteOptions // --server (backend.go)
 }
+
+// clock is the time source of every command; tests fix it.
+var clock = time.Now
 
 // Main runs the command line and returns the process exit code: 0 on
 // success, 1 on any error (printed to stderr), 2 on a usage error.
@@ -49,7 +53,7 @@ func Main(args []string, in io.Reader, out, errOut io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	ctx = audit.WithActor(ctx, currentUser())
-	a := &app{in: in, out: out, errOut: errOut, now: time.Now}
+	a := &app{in: in, out: out, errOut: errOut, now: clock}
 	root := a.rootCmd()
 	root.SetArgs(args)
 	root.SetIn(in)
@@ -97,6 +101,7 @@ who is affected.`,
 	root.PersistentFlags().StringVar(&a.db, "db", def, "database: a SQLite file path, or a postgres:// URL ($WEAKLINK_DB)")
 	root.PersistentFlags().StringVar(&a.taxonomyFile, "taxonomy", "", "data-category taxonomy file replacing the embedded one")
 	root.PersistentFlags().StringVar(&a.catalogFile, "catalog", "", "vendor catalog file replacing the embedded one")
+	a.registerRemote(root)
 	root.AddCommand(
 		a.migrateCmd(), a.applyCmd(), a.exportCmd(), a.importCmd(),
 		a.vendorsCmd(), a.systemsCmd(), a.flowsCmd(), a.dataCmd(),
@@ -160,6 +165,9 @@ func redactURL(u string) string {
 }
 
 func (a *app) service(ctx context.Context) (*service.Service, error) {
+	if a.remote.server != "" {
+		return nil, a.notRemote() // never a local database by mistake
+	}
 	c, err := a.checker()
 	if err != nil {
 		return nil, err

@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 	"github.com/weaklink/weaklink/internal/gateway"
 	"github.com/weaklink/weaklink/internal/service"
@@ -22,6 +23,7 @@ import (
 func (a *app) serveCmd() *cobra.Command {
 	var addr, metricsAddr, org, rulesFile, tlsCert, tlsKey, logFormat string
 	var gw gatewayFlags
+	var sso oidcFlags
 	var proxies []string
 	var shutdown time.Duration
 	cmd := &cobra.Command{
@@ -66,6 +68,10 @@ finish (--shutdown-timeout). See docs/api.md.`,
 			default:
 				return usageError{fmt.Errorf("--log-format %q: use text or json", logFormat)}
 			}
+			ssoConfig, err := sso.config()
+			if err != nil {
+				return err
+			}
 			profile, rules, err := loadOrgAndRules(org, rulesFile, false)
 			if err != nil {
 				return err
@@ -75,9 +81,16 @@ finish (--shutdown-timeout). See docs/api.md.`,
 				return err
 			}
 			svc.Now = a.now
+			// The in-process gateway's metrics join the server's /metrics.
+			var gatherers []prometheus.Gatherer
+			if gw.config != "" {
+				gw.metrics = gateway.NewMetrics()
+				gatherers = append(gatherers, gw.metrics.Registry)
+			}
 			srv, err := web.New(web.Options{
 				Service: svc, Logins: service.NewLogins(svc.Store, a.now), Logger: log, Now: a.now,
-				Profile: profile, Rules: rules, TrustedProxies: trusted, Version: Version,
+				Profile: profile, Rules: rules, TrustedProxies: trusted, Version: Version, OIDC: ssoConfig,
+				Gatherers: gatherers,
 			})
 			if err != nil {
 				return err
@@ -119,6 +132,7 @@ finish (--shutdown-timeout). See docs/api.md.`,
 		},
 	}
 	gw.register(cmd)
+	sso.register(cmd)
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on")
 	cmd.Flags().StringVar(&metricsAddr, "metrics-addr", "", "also serve /metrics, /healthz and /readyz without credentials on this address (for example 127.0.0.1:9091)")
 	cmd.Flags().StringVar(&org, "org", os.Getenv("WEAKLINK_ORG"), "organization profile for incident clocks (kind: organization; $WEAKLINK_ORG)")
@@ -135,6 +149,8 @@ finish (--shutdown-timeout). See docs/api.md.`,
 type gatewayFlags struct {
 	config, addr string
 	allowPrivate bool
+	// metrics, when set, are the gateway's (to share with the server's).
+	metrics *gateway.Metrics
 }
 
 func (f *gatewayFlags) register(cmd *cobra.Command) {
@@ -146,7 +162,8 @@ func (f *gatewayFlags) register(cmd *cobra.Command) {
 // startGateway starts the gateway f names, on its own listener, until ctx
 // ends; the channel yields its result once it has stopped and flushed.
 func (a *app) startGateway(ctx context.Context, svc *service.Service, log *slog.Logger, f gatewayFlags) (<-chan error, error) {
-	g, err := gateway.New(ctx, gateway.Options{ConfigPath: f.config, Service: svc, Logger: log, Now: a.now, AllowPrivateUpstreams: f.allowPrivate})
+	g, err := gateway.New(ctx, gateway.Options{ConfigPath: f.config, Service: svc, Logger: log, Now: a.now,
+		AllowPrivateUpstreams: f.allowPrivate, Metrics: f.metrics})
 	if err != nil {
 		return nil, err
 	}

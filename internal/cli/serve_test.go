@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -32,11 +34,21 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
-var listeningRe = regexp.MustCompile(`listening on (http://[0-9.:]+)`)
+var (
+	serveListeningRe   = regexp.MustCompile(`serve listening on (http://[0-9.:]+)`)
+	gatewayListeningRe = regexp.MustCompile(`gateway listening on (http://[0-9.:]+)`)
+)
 
 // startServe runs `weaklink serve` in the background and returns its URL
 // and a channel with its exit code.
 func startServe(t *testing.T, db string, args ...string) (string, *lockedBuffer, <-chan int) {
+	t.Helper()
+	url, _, errOut, done := startServeOut(t, db, args...)
+	return url, errOut, done
+}
+
+// startServeOut is startServe that also returns what serve prints.
+func startServeOut(t *testing.T, db string, args ...string) (string, *lockedBuffer, *lockedBuffer, <-chan int) {
 	t.Helper()
 	out, errOut := &lockedBuffer{}, &lockedBuffer{}
 	done := make(chan int, 1)
@@ -45,8 +57,8 @@ func startServe(t *testing.T, db string, args ...string) (string, *lockedBuffer,
 	}()
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
-		if m := listeningRe.FindStringSubmatch(out.String()); m != nil {
-			return m[1], errOut, done
+		if m := serveListeningRe.FindStringSubmatch(out.String()); m != nil {
+			return m[1], out, errOut, done
 		}
 		select {
 		case code := <-done:
@@ -55,7 +67,7 @@ func startServe(t *testing.T, db string, args ...string) (string, *lockedBuffer,
 		}
 	}
 	t.Fatalf("serve did not start: %s %s", out.String(), errOut.String())
-	return "", nil, nil
+	return "", nil, nil, nil
 }
 
 // TestServe starts the server as a user would, logs in, reads the
@@ -64,10 +76,13 @@ func startServe(t *testing.T, db string, args ...string) (string, *lockedBuffer,
 func TestServe(t *testing.T) {
 	eachBackend(t, func(t *testing.T, db string) {
 		ok(t, db, "apply", "-f", acme)
-		r := run(t, db, "users", "add", "ada", "--role", "admin", "--format", "json")
-		var u struct{ Password string }
-		if err := json.Unmarshal([]byte(r.stdout), &u); err != nil || u.Password == "" {
-			t.Fatalf("users add: %v %+v", err, r)
+		// A password the user chose (not a one-time one, which would have
+		// to be changed before anything else).
+		u := struct{ Password string }{"ada tests serve on loopback in december"}
+		var out, errOut bytes.Buffer
+		if code := Main([]string{"--db", db, "users", "add", "ada", "--role", "admin", "--password-stdin", "--no-change-required"},
+			strings.NewReader(u.Password+"\n"), &out, &errOut); code != 0 {
+			t.Fatalf("users add: %d %s", code, errOut.String())
 		}
 		url, logs, done := startServe(t, db, "--metrics-addr", "127.0.0.1:0")
 		res, err := http.Get(url + "/readyz")
@@ -166,4 +181,90 @@ func TestServeFlags(t *testing.T) {
 			t.Errorf("%v: %d %q", tc.args, r.code, r.stderr)
 		}
 	}
+}
+
+// TestServeWithGateway: `serve --gateway-config` runs the gateway in the
+// same process on its own listener. Traffic through it reaches the
+// vendor with the policy applied, the ledger records it (flushed on
+// SIGTERM), the API shows it, and the server's /metrics includes the
+// gateway's.
+func TestServeWithGateway(t *testing.T) {
+	eachBackend(t, func(t *testing.T, db string) {
+		ok(t, db, "apply", "-f", acme)
+		run(t, db, "users", "add", "ops", "--role", "viewer")
+		var tok struct{ Secret string }
+		if err := json.Unmarshal([]byte(run(t, db, "tokens", "create", "--user", "ops", "--format", "json").stdout), &tok); err != nil || tok.Secret == "" {
+			t.Fatalf("tokens create: %v", err)
+		}
+		var mu sync.Mutex
+		var received []string
+		vendor := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			b, _ := io.ReadAll(r.Body)
+			mu.Lock()
+			received = append(received, string(b))
+			mu.Unlock()
+			_, _ = w.Write([]byte("1"))
+		}))
+		defer vendor.Close()
+		dir := t.TempDir()
+		b, err := os.ReadFile(acmeGateway)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg := strings.NewReplacer("https://api-js.mixpanel.com", vendor.URL, "dir: ./var/spool", "dir: "+filepath.Join(dir, "spool")).Replace(string(b))
+		cfgPath := filepath.Join(dir, "gateway.yaml")
+		if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		t.Setenv("WEAKLINK_HASH_KEY", "serve-gateway-test-key-0123")
+		url, out, logs, done := startServeOut(t, db, "--gateway-config", cfgPath, "--gateway-addr", "127.0.0.1:0", "--allow-private-upstreams")
+		m := gatewayListeningRe.FindStringSubmatch(out.String())
+		if m == nil {
+			t.Fatalf("no gateway address in %q", out.String())
+		}
+		form, err := os.ReadFile(filepath.Join(acme, "traffic", "track.form"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := http.Post(m[1]+"/mp/track?ip=1", "application/x-www-form-urlencoded", bytes.NewReader(form))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != 200 {
+			t.Fatalf("through the gateway: %s", res.Status)
+		}
+		mu.Lock()
+		if len(received) != 1 || strings.Contains(received[0], "ada") {
+			t.Errorf("the vendor received %q", received)
+		}
+		mu.Unlock()
+		req, _ := http.NewRequest("GET", url+"/metrics", nil)
+		req.Header.Set("Authorization", "Bearer "+tok.Secret)
+		res, err = http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		metrics, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != 200 || !strings.Contains(string(metrics), `weaklink_gateway_requests_total{outcome="forwarded",vendor="mixpanel"} 1`) ||
+			!strings.Contains(string(metrics), "go_goroutines") {
+			t.Errorf("/metrics: %s, no gateway or runtime metrics:\n%s", res.Status, metrics)
+		}
+		if err := syscall.Kill(syscall.Getpid(), syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case code := <-done:
+			if code != 0 {
+				t.Fatalf("serve exited %d: %s", code, logs.String())
+			}
+		case <-time.After(15 * time.Second):
+			t.Fatal("serve did not stop on SIGTERM")
+		}
+		var ledger struct{ Subjects int }
+		if err := json.Unmarshal([]byte(run(t, db, "ledger", "--vendor", "mixpanel", "--format", "json").stdout), &ledger); err != nil || ledger.Subjects != 1 {
+			t.Errorf("ledger after shutdown: %+v %v", ledger, err)
+		}
+	})
 }

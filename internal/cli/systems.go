@@ -7,7 +7,6 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/weaklink/weaklink/internal/inventory"
 	"github.com/weaklink/weaklink/internal/service"
-	"github.com/weaklink/weaklink/internal/store"
 )
 
 type systemFlags struct {
@@ -45,11 +44,11 @@ func (a *app) systemsCmd() *cobra.Command {
 		Short: "List systems",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			svc, err := a.service(cmd.Context())
+			b, err := a.backend(cmd.Context())
 			if err != nil {
 				return err
 			}
-			systems, err := svc.Store.ListSystems(cmd.Context())
+			systems, err := b.ListSystems(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -74,27 +73,18 @@ func (a *app) systemsCmd() *cobra.Command {
 		Short: "Show a system and the flows it sends",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			svc, err := a.service(cmd.Context())
+			b, err := a.backend(cmd.Context())
 			if err != nil {
 				return err
 			}
-			s, err := svc.Store.GetSystem(cmd.Context(), args[0])
+			d, err := b.SystemDetail(cmd.Context(), args[0])
 			if err != nil {
 				return err
-			}
-			flows, err := svc.Store.ListFlows(cmd.Context(), store.FlowFilter{System: s.ID})
-			if err != nil {
-				return err
-			}
-			if flows == nil {
-				flows = []inventory.Flow{}
 			}
 			if showFormat == formatJSON {
-				return writeJSON(a.out, struct {
-					System inventory.System `json:"system"`
-					Flows  []inventory.Flow `json:"flows"`
-				}{s, flows})
+				return writeJSON(a.out, d)
 			}
+			s, flows := d.System, d.Flows
 			rows := [][]string{{"id", s.ID}, {"name", s.Name}, {"environment", s.Environment}, {"owner", s.Owner},
 				{"repository", s.Repository}, {"tags", join(s.Tags)}, {"description", s.Description}}
 			if err := table(a.out, []string{"FIELD", "VALUE"}, rows); err != nil {

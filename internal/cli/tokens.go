@@ -39,19 +39,19 @@ It expires after --expires (90 days by default, a year at most).`,
 				return err
 			}
 			req.Lifetime = life
-			svc, err := a.service(cmd.Context())
+			b, err := a.backend(cmd.Context())
 			if err != nil {
 				return err
 			}
-			t, sec, err := svc.CreateToken(cmd.Context(), req)
+			t, err := b.CreateToken(cmd.Context(), req, expires)
 			if err != nil {
 				return err
 			}
 			if createFormat == formatJSON {
-				return writeJSON(a.out, tokenWithSecret{t, sec.Reveal()})
+				return writeJSON(a.out, t)
 			}
 			fmt.Fprintf(a.out, "Created API token %s for %s (%s), expiring %s. It is shown only now:\n%s\n",
-				t.ID, t.User, t.Role, fmtTime(t.ExpiresAt), sec.Reveal())
+				t.ID, t.User, t.Role, fmtTime(t.ExpiresAt), t.Secret)
 			return nil
 		},
 	}
@@ -68,11 +68,11 @@ It expires after --expires (90 days by default, a year at most).`,
 		Short: "List API tokens, revoked and expired ones too, oldest first",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			svc, err := a.service(cmd.Context())
+			b, err := a.backend(cmd.Context())
 			if err != nil {
 				return err
 			}
-			ts, err := svc.Tokens(cmd.Context(), user)
+			ts, err := b.Tokens(cmd.Context(), user)
 			if err != nil {
 				return err
 			}
@@ -99,11 +99,11 @@ It expires after --expires (90 days by default, a year at most).`,
 		Short: "Revoke an API token by its ID (the ID column of tokens list)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			svc, err := a.service(cmd.Context())
+			b, err := a.backend(cmd.Context())
 			if err != nil {
 				return err
 			}
-			if err := svc.RevokeToken(cmd.Context(), args[0]); err != nil {
+			if err := b.RevokeToken(cmd.Context(), args[0]); err != nil {
 				return err
 			}
 			id := args[0]
@@ -119,11 +119,8 @@ It expires after --expires (90 days by default, a year at most).`,
 }
 
 // tokenWithSecret is what `tokens create --format json` prints: the token
-// and, this once, its secret.
-type tokenWithSecret struct {
-	auth.Token
-	Secret string `json:"secret"`
-}
+// and, this once, its secret (the API's shape).
+type tokenWithSecret = service.TokenWithSecret
 
 // parseLifetime reads 90d, 2w, 12h, 30m (and any Go duration).
 func parseLifetime(s string) (time.Duration, error) {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/weaklink/weaklink/internal/auth"
+	"github.com/weaklink/weaklink/internal/service"
 )
 
 func (a *app) usersCmd() *cobra.Command {
@@ -23,10 +24,12 @@ func (a *app) usersCmd() *cobra.Command {
   gateway  read vendor gates and write the ledger (for gateways' tokens)
 
 Passwords are at least 15 characters and not common; they are stored as
-argon2id hashes. See docs/auth.md.`,
+argon2id hashes. A password that users add or users passwd sets is
+one-time: its user must choose their own at the first login (unless
+--no-change-required, with a password given). See docs/auth.md.`,
 	}
 	var addFormat, role string
-	var stdin bool
+	var stdin, addKeep bool
 	add := &cobra.Command{
 		Use:   "add NAME --role ROLE",
 		Short: "Add a user; without --password-stdin, print a one-time password",
@@ -40,24 +43,26 @@ argon2id hashes. See docs/auth.md.`,
 			if err != nil {
 				return err
 			}
-			svc, err := a.service(cmd.Context())
+			b, err := a.backend(cmd.Context())
 			if err != nil {
 				return err
 			}
-			u, generated, err := svc.AddUser(cmd.Context(), args[0], r, password)
+			u, err := b.AddUser(cmd.Context(), args[0], r, service.AdminPassword{Password: password, NoChangeRequired: addKeep})
 			if err != nil {
 				return err
 			}
 			if addFormat == formatJSON {
-				return writeJSON(a.out, userWithPassword{u, generated})
+				return writeJSON(a.out, u)
 			}
 			fmt.Fprintf(a.out, "Added user %s (%s).\n", u.Name, u.Role)
-			a.printGenerated(generated)
+			a.printGenerated(u.Password)
+			a.printOneTime(u.User)
 			return nil
 		},
 	}
 	add.Flags().StringVar(&role, "role", "", "admin, editor, viewer, auditor or gateway (required)")
 	add.Flags().BoolVar(&stdin, "password-stdin", false, "read the password from standard input (one line)")
+	add.Flags().BoolVar(&addKeep, noChangeFlag, false, noChangeUsage)
 	_ = add.MarkFlagRequired("role")
 	formatFlag(add, &addFormat)
 
@@ -67,11 +72,11 @@ argon2id hashes. See docs/auth.md.`,
 		Short: "List users",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			svc, err := a.service(cmd.Context())
+			b, err := a.backend(cmd.Context())
 			if err != nil {
 				return err
 			}
-			users, err := svc.Users(cmd.Context())
+			users, err := b.Users(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -97,11 +102,11 @@ argon2id hashes. See docs/auth.md.`,
 			if err != nil {
 				return err
 			}
-			svc, err := a.service(cmd.Context())
+			b, err := a.backend(cmd.Context())
 			if err != nil {
 				return err
 			}
-			u, err := svc.SetRole(cmd.Context(), args[0], r)
+			u, err := b.UpdateUser(cmd.Context(), args[0], &r, nil)
 			if err != nil {
 				return err
 			}
@@ -121,11 +126,11 @@ argon2id hashes. See docs/auth.md.`,
 			Short: short,
 			Args:  cobra.ExactArgs(1),
 			RunE: func(cmd *cobra.Command, args []string) error {
-				svc, err := a.service(cmd.Context())
+				b, err := a.backend(cmd.Context())
 				if err != nil {
 					return err
 				}
-				u, err := svc.SetDisabled(cmd.Context(), args[0], disabled)
+				u, err := b.UpdateUser(cmd.Context(), args[0], nil, &disabled)
 				if err != nil {
 					return err
 				}
@@ -149,11 +154,11 @@ argon2id hashes. See docs/auth.md.`,
 		Short: "Delete a user: its sessions end and its tokens are revoked",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			svc, err := a.service(cmd.Context())
+			b, err := a.backend(cmd.Context())
 			if err != nil {
 				return err
 			}
-			if err := svc.RemoveUser(cmd.Context(), args[0]); err != nil {
+			if err := b.RemoveUser(cmd.Context(), args[0]); err != nil {
 				return err
 			}
 			name, _ := auth.NormalizeUsername(args[0])
@@ -163,7 +168,7 @@ argon2id hashes. See docs/auth.md.`,
 	}
 
 	var pwFormat string
-	var pwStdin bool
+	var pwStdin, pwKeep bool
 	passwd := &cobra.Command{
 		Use:   "passwd NAME",
 		Short: "Set a user's password (ends its sessions); without --password-stdin, print a one-time password",
@@ -177,7 +182,7 @@ argon2id hashes. See docs/auth.md.`,
 			if err != nil {
 				return err
 			}
-			u, generated, err := svc.SetPassword(cmd.Context(), args[0], password)
+			u, generated, err := svc.SetPasswordWith(cmd.Context(), args[0], service.AdminPassword{Password: password, NoChangeRequired: pwKeep})
 			if err != nil {
 				return err
 			}
@@ -186,16 +191,19 @@ argon2id hashes. See docs/auth.md.`,
 			}
 			fmt.Fprintf(a.out, "Set the password of %s; its sessions ended.\n", u.Name)
 			a.printGenerated(generated)
+			a.printOneTime(u)
 			return nil
 		},
 	}
 	passwd.Flags().BoolVar(&pwStdin, "password-stdin", false, "read the password from standard input (one line)")
+	passwd.Flags().BoolVar(&pwKeep, noChangeFlag, false, noChangeUsage)
 	formatFlag(passwd, &pwFormat)
 
 	cmd.AddCommand(add, list, setRole,
 		enable("disable", "Disable a user: its sessions end and its tokens are refused", true),
 		enable("enable", "Enable a disabled user", false),
 		rm, passwd)
+	cmd.AddCommand(a.ssoLinkCmds()...) // oidc.go
 	return cmd
 }
 
@@ -207,10 +215,14 @@ type userWithPassword struct {
 }
 
 func userStatus(u auth.User) string {
+	s := "enabled"
 	if u.Disabled {
-		return "disabled"
+		s = "disabled"
 	}
-	return "enabled"
+	if u.MustChangePassword {
+		s += ", one-time password"
+	}
+	return s
 }
 
 func parseRole(s string) (auth.Role, error) {
@@ -247,4 +259,18 @@ func (a *app) printGenerated(password string) {
 		return
 	}
 	fmt.Fprintf(a.out, "One-time password, shown only now: %s\n", password)
+}
+
+// One-time passwords: what users add and users passwd set, their user
+// must change at the first login, unless the admin gave the password and
+// this flag.
+const (
+	noChangeFlag  = "no-change-required"
+	noChangeUsage = "let the password given with --password-stdin stay after the first login (a generated one is always one-time)"
+)
+
+func (a *app) printOneTime(u auth.User) {
+	if u.MustChangePassword {
+		fmt.Fprintf(a.out, "%s must change the password at first login.\n", u.Name)
+	}
 }

@@ -85,11 +85,11 @@ func (a *app) vendorsCmd() *cobra.Command {
 		Short: "List vendors",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			svc, err := a.service(cmd.Context())
+			b, err := a.backend(cmd.Context())
 			if err != nil {
 				return err
 			}
-			vendors, err := svc.Store.ListVendors(cmd.Context(), filter)
+			vendors, err := b.ListVendors(cmd.Context(), filter)
 			if err != nil {
 				return err
 			}
@@ -118,11 +118,11 @@ func (a *app) vendorsCmd() *cobra.Command {
 		Short: "Show a vendor, the flows into it and who uses it as a subprocessor",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			svc, err := a.service(cmd.Context())
+			b, err := a.backend(cmd.Context())
 			if err != nil {
 				return err
 			}
-			d, err := svc.VendorDetail(cmd.Context(), args[0])
+			d, err := b.VendorDetail(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}

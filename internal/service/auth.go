@@ -54,24 +54,11 @@ func newPassword(user, password string) (hash, generated string, err error) {
 	return hash, generated, err
 }
 
-// AddUser creates a user. Without a password it generates a one-time one
-// and returns it, to be shown once.
+// AddUser creates a user with a one-time password: the one given, or
+// (without) a generated one, returned to be shown once. AddUserWith can
+// make a chosen password stay.
 func (s *Service) AddUser(ctx context.Context, name string, role auth.Role, password string) (u auth.User, generated string, err error) {
-	if name, err = userName(name); err != nil {
-		return auth.User{}, "", err
-	}
-	if !role.Valid() {
-		return auth.User{}, "", badRole(role)
-	}
-	hash, generated, err := newPassword(name, password)
-	if err != nil {
-		return auth.User{}, "", err
-	}
-	u, err = s.Store.CreateUser(ctx, auth.User{Name: name, Role: role, PasswordHash: hash})
-	if err != nil {
-		return auth.User{}, "", err
-	}
-	return u, generated, nil
+	return s.AddUserWith(ctx, name, role, AdminPassword{Password: password})
 }
 
 // Users lists the users in name order.
@@ -106,24 +93,11 @@ func (s *Service) SetDisabled(ctx context.Context, name string, disabled bool) (
 	return s.Store.UpdateUser(ctx, name, store.UserUpdate{Disabled: &disabled})
 }
 
-// SetPassword sets a user's password, ending its sessions. Without a
-// password it generates a one-time one and returns it.
+// SetPassword sets a user's password, one-time, ending its sessions.
+// Without a password it generates one and returns it. SetPasswordWith can
+// make a chosen password stay.
 func (s *Service) SetPassword(ctx context.Context, name, password string) (u auth.User, generated string, err error) {
-	if name, err = userName(name); err != nil {
-		return auth.User{}, "", err
-	}
-	if _, err := s.Store.GetUser(ctx, name); err != nil {
-		return auth.User{}, "", err
-	}
-	hash, generated, err := newPassword(name, password)
-	if err != nil {
-		return auth.User{}, "", err
-	}
-	u, err = s.Store.UpdateUser(ctx, name, store.UserUpdate{PasswordHash: &hash})
-	if err != nil {
-		return auth.User{}, "", err
-	}
-	return u, generated, nil
+	return s.SetPasswordWith(ctx, name, AdminPassword{Password: password})
 }
 
 // RemoveUser deletes a user and its sessions, and revokes its tokens.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
-	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -35,10 +34,7 @@ func (s *Service) Clocks(ctx context.Context, in *incident.Incident, rules *inci
 	if err != nil {
 		return nil, err
 	}
-	now := s.now()
-	ex := b.Exposure()
-	duties := incident.Clocks(rules, in, ex, p, now)
-	return &ClockReport{Incident: in.ID, Now: now, Exposure: ex, Summary: incident.SummarizeDuties(duties), Duties: duties, Blast: b}, nil
+	return s.clockReport(in, b, rules, p), nil
 }
 
 // Containment is what contain did and what is left to do by hand.
@@ -126,49 +122,7 @@ func (s *Service) Contain(ctx context.Context, ref, actor, reason string, vendor
 	for _, v := range vendors {
 		affected[v] = true
 	}
-	creds := map[string]*Credential{}
-	addCred := func(vendor, key, where string) {
-		k := vendor + "\x00" + key
-		cr := creds[k]
-		if cr == nil {
-			cr = &Credential{Vendor: vendor, Key: key}
-			creds[k] = cr
-		}
-		if where != "" && !slices.Contains(cr.Where, where) {
-			cr.Where = append(cr.Where, where)
-		}
-	}
-	for _, v := range snap.Vendors {
-		if !affected[v.ID] || v.Catalog == "" || s.Checker.Catalog == nil {
-			continue
-		}
-		if e, ok := s.Checker.Catalog.Get(v.Catalog); ok {
-			for _, k := range e.EnvKeys {
-				addCred(v.ID, k, "")
-			}
-		}
-	}
-	for _, f := range snap.Flows {
-		if !affected[f.Vendor] {
-			continue
-		}
-		if len(in.Systems) == 0 || slices.Contains(in.Systems, f.System) {
-			c.Disable = append(c.Disable, Integration{Flow: f.ID, System: f.System, Vendor: f.Vendor, Categories: f.Categories})
-		}
-		for _, e := range f.Evidence {
-			if e.Kind == "config-key" {
-				key, _, _ := strings.Cut(strings.TrimSpace(e.Detail), "=")
-				key = strings.TrimSpace(strings.TrimPrefix(key, "export "))
-				if key != "" {
-					addCred(f.Vendor, key, e.Ref)
-				}
-			}
-		}
-	}
-	for _, k := range slices.Sorted(maps.Keys(creds)) {
-		c.Rotate = append(c.Rotate, *creds[k])
-	}
-	c.Questions = vendorQuestions(&in, b)
+	s.fillChecklist(c, &in, snap, b, affected)
 
 	msg := "contained: kill switch on for " + strings.Join(c.Blocked, ", ") +
 		fmt.Sprintf("; %d credential(s) to rotate, %d integration(s) to review", len(c.Rotate), len(c.Disable))
@@ -243,61 +197,14 @@ func (s *Service) Notify(ctx context.Context, ref string, o NotifyOptions) ([]st
 	if err != nil {
 		return nil, err
 	}
-	clocks, err := s.Clocks(ctx, &in, o.Rules, o.Profile)
+	pack, clocks, err := s.PackFor(ctx, &in, o)
 	if err != nil {
 		return nil, err
-	}
-	b := clocks.Blast
-	timeline, err := s.Store.Timeline(ctx, in.ID)
-	if err != nil {
-		return nil, err
-	}
-	vendorName := func(id string) string {
-		if v, err := s.Store.GetVendor(ctx, id); err == nil && v.Name != "" {
-			return v.Name
-		}
-		return id
-	}
-	var affected []string
-	for _, av := range b.Affected {
-		affected = append(affected, av.Name)
-	}
-	var duties []incident.DutyLine
-	for _, d := range clocks.Duties {
-		if d.Applies == incident.AppliesNo {
-			continue
-		}
-		deadline := d.DeadlineText
-		if d.Deadline != nil {
-			deadline = d.Deadline.UTC().Format("2006-01-02 15:04 MST") + " (" + d.DeadlineText + ")"
-		}
-		duties = append(duties, incident.DutyLine{Rule: d.Rule, Regime: d.Regime, Audience: d.Audience,
-			Deadline: deadline, Status: string(d.Status), Citation: d.Citation})
-	}
-	pack := incident.Pack{
-		Incident: in, Vendor: vendorName(in.Vendor), Affected: affected, Exposure: clocks.Exposure,
-		Systems: b.Systems, Profile: o.Profile, Timeline: timeline, Duties: duties, Templates: o.Templates,
-		Taxonomy: s.Checker.Taxonomy,
-		Recipients: func(yield func(incident.PackRecipient) error) error {
-			_, err := s.BlastRadius(ctx, &in, func(a incident.Affected) error {
-				return yield(a.Recipient())
-			})
-			return err
-		},
 	}
 	files, err := incident.WritePack(ctx, o.Dir, pack)
 	if err != nil {
 		return nil, err
 	}
-	msg := fmt.Sprintf("notification pack written to %s (%d people, %d duties)", o.Dir, clocks.Exposure.Subjects, len(duties))
-	_, err = s.ChangeIncident(ctx, in.ID, o.Actor, "status", "", func(x *incident.Incident) error {
-		if x.Status != incident.StatusNotifying && x.Status != incident.StatusClosed {
-			x.Status = incident.StatusNotifying
-		}
-		return nil
-	}, incident.Event{ID: newID(), At: s.now(), Actor: o.Actor, Kind: "notified", Message: msg})
-	if err != nil {
-		return files, err
-	}
-	return files, nil
+	msg := fmt.Sprintf("notification pack written to %s (%d people, %d duties)", o.Dir, clocks.Exposure.Subjects, len(pack.Duties))
+	return files, s.recordNotified(ctx, in.ID, o.Actor, msg)
 }

@@ -40,6 +40,9 @@ type VendorFilter struct {
 	Limit, Offset int
 }
 
+// VendorName is a vendor's id and name.
+type VendorName struct{ ID, Name string }
+
 // VendorSorts are the keys ListVendors sorts by. Status and criticality
 // sort in lifecycle and severity order, name without regard to ASCII case.
 var VendorSorts = []string{"id", "name", "category", "status", "criticality", "owner", "updated_at"}
@@ -85,12 +88,23 @@ type Store interface {
 	ListVendors(ctx context.Context, f VendorFilter) ([]inventory.Vendor, error)
 	// CountVendors counts the vendors f selects, ignoring its paging.
 	CountVendors(ctx context.Context, f VendorFilter) (int64, error)
+	// VendorNames is ListVendors reading only ids and names.
+	VendorNames(ctx context.Context, f VendorFilter) ([]VendorName, error)
 	GetSystem(ctx context.Context, id string) (inventory.System, error)
 	ListSystems(ctx context.Context) ([]inventory.System, error)
 	GetFlow(ctx context.Context, id string) (inventory.Flow, error)
 	ListFlows(ctx context.Context, f FlowFilter) ([]inventory.Flow, error)
 	// SubprocessorLinks returns every vendor → subprocessor link.
 	SubprocessorLinks(ctx context.Context) (map[string][]string, error)
+	// CategoryVendors returns, for each category that a flow declares, the
+	// distinct vendors receiving it, in id order.
+	CategoryVendors(ctx context.Context) (map[string][]string, error)
+	// InventoryVersion is the current Snapshot version: it moves with
+	// every Apply.
+	InventoryVersion(ctx context.Context) (int64, error)
+	// Overview counts what the dashboard shows, in aggregate queries that
+	// read neither whole tables into memory nor the ledger's rows.
+	Overview(ctx context.Context) (Overview, error)
 	// FlowMatches returns one row per (flow, declared category) where the
 	// category overlaps the asked one (itself, an ancestor or a descendant),
 	// with the receiving vendor's summary: the narrow read behind "who has
@@ -135,6 +149,8 @@ type Store interface {
 	GetIncident(ctx context.Context, id string) (incident.Incident, error)
 	// ListIncidents returns incidents newest first.
 	ListIncidents(ctx context.Context, f IncidentFilter) ([]incident.Incident, error)
+	// CountIncidents counts the incidents f selects, ignoring its paging.
+	CountIncidents(ctx context.Context, f IncidentFilter) (int64, error)
 	// AppendEvents adds to an incident's timeline; ErrNotFound if the
 	// incident does not exist. The timeline cannot be changed otherwise:
 	// the databases refuse updates and deletes of its rows.
@@ -197,6 +213,27 @@ type Store interface {
 	RevokeToken(ctx context.Context, id string) error
 	// TouchToken moves a token's LastUsed forward to at (never back).
 	TouchToken(ctx context.Context, id string, at time.Time) error
+
+	// ChangePassword is a user changing their own password, in one
+	// transaction: only if the stored hash is still oldHash (else
+	// ErrConflict, and nothing changes), it stores newHash, clears the
+	// one-time flag, ends every session of the user and creates x.
+	// ErrNotFound if there is no such user, ErrConflict if it is disabled.
+	ChangePassword(ctx context.Context, name, oldHash, newHash string, x auth.Session) (auth.User, error)
+
+	// Single sign-on identities (identity.go). LinkIdentity binds an
+	// identity to its user (audited as link user:NAME); ErrNotFound if the
+	// user does not exist, ErrConflict if the identity is linked already
+	// or the user is linked to another subject at that issuer.
+	LinkIdentity(ctx context.Context, id Identity) (Identity, error)
+	// GetIdentity finds the link of an identity; ErrNotFound if none.
+	GetIdentity(ctx context.Context, issuer, subject string) (Identity, error)
+	// UserIdentities lists a user's links, in issuer order.
+	UserIdentities(ctx context.Context, user string) ([]Identity, error)
+	// UnlinkIdentity removes a user's link at an issuer (audited as
+	// unlink user:NAME); ErrNotFound if there is none. DeleteUser removes
+	// a user's links too.
+	UnlinkIdentity(ctx context.Context, user, issuer string) error
 }
 
 // UserUpdate is a change to a user: nil fields stay as they are.
@@ -208,6 +245,8 @@ type UserUpdate struct {
 	// Rehash says PasswordHash is the same password under new parameters:
 	// the user's sessions stay.
 	Rehash bool
+	// MustChangePassword sets or clears the one-time flag.
+	MustChangePassword *bool
 }
 
 // AuditFilter selects audit entries: from a sequence number, of one object
@@ -223,6 +262,8 @@ type IncidentFilter struct {
 	Status string
 	// Open leaves out closed incidents.
 	Open bool
+	// Limit (0: all) and Offset page the result.
+	Limit, Offset int
 }
 
 // Residence is where the person behind a ledger subject lives.
@@ -301,6 +342,53 @@ type CategorySummary struct {
 	Messages  int64     `json:"messages"`
 	FirstSeen time.Time `json:"first_seen"`
 	LastSeen  time.Time `json:"last_seen"`
+}
+
+// Overview is the inventory and the gateway in numbers: what the
+// dashboard shows.
+type Overview struct {
+	// Vendors counts vendors by (category, status), in that order.
+	Vendors []VendorCount `json:"vendors"`
+	// Categories counts, for each category that a flow declares, the flows
+	// and the distinct vendors that receive it, in category order.
+	Categories []CategoryCount `json:"categories"`
+	// Sources counts flows by how they are known (declared, discovered,
+	// observed), in source order.
+	Sources []SourceCount `json:"sources"`
+	// Recent are the latest flows that discovery or the gateway recorded
+	// (source discovered or observed), newest change first, at most 10.
+	Recent []inventory.Flow `json:"recent"`
+	// Gateway is the ledger's action counts by vendor and action (keep,
+	// drop, hash, ...), in that order.
+	Gateway []ActionTotal `json:"gateway"`
+}
+
+// VendorCount is the number of vendors of one category and status.
+type VendorCount struct {
+	Category string `json:"category"`
+	Status   string `json:"status"`
+	N        int64  `json:"n"`
+}
+
+// CategoryCount is how many flows and vendors a declared category reaches.
+type CategoryCount struct {
+	Category string `json:"category"`
+	Flows    int64  `json:"flows"`
+	Vendors  int64  `json:"vendors"`
+}
+
+// SourceCount is the number of flows from one source.
+type SourceCount struct {
+	Source string `json:"source"`
+	N      int64  `json:"n"`
+}
+
+// ActionTotal is how many fields a gateway's policy handled one way for a
+// vendor, over all categories.
+type ActionTotal struct {
+	Vendor string `json:"vendor"`
+	Action string `json:"action"`
+	Count  int64  `json:"count"`
 }
 
 // FlowMatch is a flow that carries a category, and the vendor receiving it.

@@ -16,6 +16,9 @@ type UserCreate struct {
 	// Password is the user's password; without one, a one-time password
 	// is generated and returned, this once.
 	Password string `json:"password,omitempty"`
+	// MustChangePassword false lets a given password stay after the first
+	// login; by default it is one-time, as a generated one always is.
+	MustChangePassword *bool `json:"must_change_password,omitempty"`
 }
 
 // UserPatch is the body of PATCH /api/v1/users/{name}.
@@ -24,6 +27,11 @@ type UserPatch struct {
 	// Disabled true ends the user's sessions and refuses its tokens until
 	// it is enabled again.
 	Disabled *bool `json:"disabled,omitempty"`
+	// Password sets a new password, ending the user's sessions: one-time
+	// unless must_change_password is false.
+	Password *string `json:"password,omitempty"`
+	// MustChangePassword true alone makes the current password one-time.
+	MustChangePassword *bool `json:"must_change_password,omitempty"`
 }
 
 // TokenCreate is the body of POST /api/v1/tokens.
@@ -79,7 +87,11 @@ func (s *Server) createUser(c *call) (any, error) {
 	if err := checkRole("role", req.Role); err != nil {
 		return nil, err
 	}
-	u, generated, err := s.svc.AddUser(c.ctx, req.Name, req.Role, req.Password)
+	keep := req.MustChangePassword != nil && !*req.MustChangePassword
+	if keep && req.Password == "" {
+		return nil, badField("must_change_password", errNeedsPassword)
+	}
+	u, generated, err := s.svc.AddUserWith(c.ctx, req.Name, req.Role, service.AdminPassword{Password: req.Password, NoChangeRequired: keep})
 	if err != nil {
 		return nil, err
 	}
@@ -92,8 +104,11 @@ func (s *Server) updateUser(c *call) (any, error) {
 	if err := s.decodeBody(c, &req, false); err != nil {
 		return nil, err
 	}
-	if req.Role == nil && req.Disabled == nil {
-		return nil, newError(400, "invalid", "nothing to change: give role, disabled or both")
+	if req.Role == nil && req.Disabled == nil && req.Password == nil && req.MustChangePassword == nil {
+		return nil, newError(400, "invalid", "nothing to change: give role, disabled, password or must_change_password")
+	}
+	if err := s.checkPasswordPatch(c, c.r.PathValue("name"), req); err != nil {
+		return nil, err
 	}
 	if req.Role != nil {
 		if err := checkRole("role", *req.Role); err != nil {
@@ -113,6 +128,9 @@ func (s *Server) updateUser(c *call) (any, error) {
 		if u, err = s.svc.SetDisabled(c.ctx, name, *req.Disabled); err != nil {
 			return nil, err
 		}
+	}
+	if req.Password != nil || req.MustChangePassword != nil {
+		return s.patchPassword(c, name, req) // account.go
 	}
 	return u, nil
 }

@@ -27,7 +27,7 @@ type ErrorInfo struct {
 	// Code is one of: invalid, invalid_body, unknown_field, body_too_large,
 	// unsupported_media_type, unauthenticated, bad_credentials, forbidden,
 	// cross_origin, not_found, method_not_allowed, conflict, rate_limited,
-	// not_a_session, unavailable, internal.
+	// not_a_session, password_change_required, unavailable, internal.
 	Code    string `json:"code"`
 	Message string `json:"message"`
 	// Field names the body field or query parameter at fault.

@@ -1,6 +1,9 @@
 package web
 
 import (
+	"slices"
+	"strings"
+
 	"net/http"
 	"strconv"
 	"time"
@@ -8,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	dto "github.com/prometheus/client_model/go"
 )
 
 // httpMetrics are the server's Prometheus series. Labels are route
@@ -36,7 +40,11 @@ func newHTTPMetrics(extra []prometheus.Gatherer) *httpMetrics {
 	r.MustRegister(m.requests, m.duration, m.logins)
 	m.gatherer = r
 	if len(extra) > 0 {
-		m.gatherer = append(prometheus.Gatherers{r}, extra...)
+		gs := prometheus.Gatherers{r}
+		for _, g := range extra {
+			gs = append(gs, withoutRuntime{g})
+		}
+		m.gatherer = gs
 	}
 	m.h = promhttp.HandlerFor(m.gatherer, promhttp.HandlerOpts{})
 	return m
@@ -69,4 +77,18 @@ func (s *Server) MetricsHandler() http.Handler {
 		writeJSON(w, max(c.status, http.StatusOK), v)
 	})
 	return mux
+}
+
+// withoutRuntime gathers a registry's families but the Go runtime's and
+// the process's: an in-process gateway registers those too, and the
+// server's registry already has them (the same names twice would fail
+// every scrape).
+type withoutRuntime struct{ g prometheus.Gatherer }
+
+func (w withoutRuntime) Gather() ([]*dto.MetricFamily, error) {
+	mfs, err := w.g.Gather()
+	return slices.DeleteFunc(mfs, func(mf *dto.MetricFamily) bool {
+		n := mf.GetName()
+		return strings.HasPrefix(n, "go_") || strings.HasPrefix(n, "process_")
+	}), err
 }

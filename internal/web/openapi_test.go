@@ -202,6 +202,8 @@ func TestSchemasMatchResponses(t *testing.T) {
 	paths := map[string]string{
 		"/api/v1/vendors/{id}":                "/api/v1/vendors/mixpanel",
 		"/api/v1/ledger/{vendor}":             "/api/v1/ledger/mixpanel",
+		"/api/v1/systems/{id}":                "/api/v1/systems/platform-dashboard",
+		"/api/v1/flows/{id}":                  "/api/v1/flows/platform-dashboard.mixpanel",
 		"/api/v1/incidents/{id}":              "/api/v1/incidents/" + in.ID,
 		"/api/v1/incidents/{id}/blast-radius": "/api/v1/incidents/" + in.ID + "/blast-radius",
 		"/api/v1/incidents/{id}/clocks":       "/api/v1/incidents/" + in.ID + "/clocks",

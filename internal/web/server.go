@@ -78,20 +78,26 @@ type Options struct {
 	// schema (a PostgreSQL one does a TCP and authentication handshake):
 	// that halved the throughput of concurrent GETs.
 	IdleConns int
+	// OIDC turns on single sign-on with an OpenID Connect provider (nil:
+	// off). See oidc.go.
+	OIDC *OIDC
 }
 
 // Server is the HTTP API. It is an http.Handler.
 type Server struct {
-	svc     *service.Service
-	logins  *service.Logins
-	log     *slog.Logger
-	now     func() time.Time
-	opts    Options
-	mux     *http.ServeMux
-	csrf    *http.CrossOriginProtection
-	cache   *principalCache
-	metrics *httpMetrics
-	openapi []byte
+	svc        *service.Service
+	logins     *service.Logins
+	log        *slog.Logger
+	now        func() time.Time
+	opts       Options
+	mux        *http.ServeMux
+	csrf       *http.CrossOriginProtection
+	cache      *principalCache
+	metrics    *httpMetrics
+	sso        *sso // nil without Options.OIDC
+	clockCache clockCache
+	holders    holderCache
+	openapi    []byte
 	// patterns are the mux patterns of the routes, in table order.
 	patterns []string
 }
@@ -137,12 +143,17 @@ func newServerUI(o Options, table []Route, ui []UIRoute) (*Server, error) {
 	if db, ok := o.Service.Store.(interface{ SQL() *sql.DB }); ok && o.IdleConns > 0 {
 		db.SQL().SetMaxIdleConns(o.IdleConns)
 	}
+	sso, err := newSSO(o.OIDC, o.Logger, o.Now)
+	if err != nil {
+		return nil, err
+	}
 	s := &Server{
 		svc: o.Service, logins: o.Logins, log: o.Logger, now: o.Now, opts: o,
 		mux:     http.NewServeMux(),
 		csrf:    http.NewCrossOriginProtection(),
 		cache:   newPrincipalCache(o.AuthCacheTTL, o.Now),
 		metrics: newHTTPMetrics(o.Gatherers),
+		sso:     sso,
 	}
 	methods := map[string][]string{}
 	for i := range table {
@@ -164,6 +175,14 @@ func newServerUI(o Options, table []Route, ui []UIRoute) (*Server, error) {
 		})
 	}
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if !strings.HasPrefix(r.URL.Path, "/api/") && acceptsHTML(r) {
+			p, _, err := s.authenticate(r) // for the menu, when logged in
+			if err != nil {
+				p = nil
+			}
+			s.uiError(w, r, p, http.StatusNotFound, "There is no page at this address. The dashboard and the menu above lead to everything weaklink shows.")
+			return
+		}
 		s.writeError(w, r, newError(http.StatusNotFound, "not_found", "no such endpoint; the API is described at /api/v1/openapi.json"))
 	})
 	doc, err := json.Marshal(openAPIDocument(table, o.Version))
@@ -317,6 +336,9 @@ func (s *Server) admit(c *call) error {
 	c.p, c.secret = p, secret
 	if rec, ok := c.w.(*recorder); ok {
 		rec.actor = p.Actor()
+	}
+	if err := oneTimeGate(c.route.Method+" "+c.route.Path, p); err != nil {
+		return err // a one-time password: change it first (account.go)
 	}
 	if c.route.Perm != Authenticated && !p.Can(c.route.Perm) {
 		return newError(http.StatusForbidden, "forbidden", "%s lacks the permission %s", p, c.route.Perm)
@@ -487,4 +509,10 @@ func redactPath(p string) string {
 		}
 	}
 	return strings.Join(segs, "/")
+}
+
+// acceptsHTML tells a browser's request (Accept names text/html) from a
+// program's, for the pages that answer both.
+func acceptsHTML(r *http.Request) bool {
+	return strings.Contains(r.Header.Get("Accept"), "text/html")
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"html/template"
 	"io/fs"
+	"maps"
 	"net/http"
 	"net/url"
 	"path"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/weaklink/weaklink/internal/audit"
 	"github.com/weaklink/weaklink/internal/auth"
+	"github.com/weaklink/weaklink/internal/incident"
 	"github.com/weaklink/weaklink/internal/inventory"
 	"github.com/weaklink/weaklink/internal/service"
 	"github.com/weaklink/weaklink/internal/store"
@@ -64,10 +66,29 @@ var uiRoutes = []UIRoute{
 	{Method: "GET", Path: "/static/{file}", Perm: Public, Summary: "The UI's embedded style sheet", handler: (*Server).uiStatic},
 	{Method: "GET", Path: "/login", Perm: Public, Summary: "The login form", handler: (*Server).uiLoginForm},
 	{Method: "POST", Path: "/login", Perm: Public, Summary: "Log in: sets the session cookie and goes to the page asked for", handler: (*Server).uiLogin},
+	{Method: "GET", Path: "/auth/oidc/login", Perm: Public, Summary: "Single sign-on: off to the identity provider (oidc.go)", handler: (*Server).uiSSOLogin},
+	{Method: "GET", Path: "/auth/oidc/callback", Perm: Public, Summary: "Single sign-on: back from the identity provider, a session and the page asked for", handler: (*Server).uiSSOCallback},
 	{Method: "POST", Path: "/logout", Perm: Authenticated, Summary: "Log out: ends the session and clears its cookie", handler: (*Server).uiLogout},
-	{Method: "GET", Path: "/{$}", Perm: Authenticated, Summary: "Home: the vendor list for now", handler: (*Server).uiHome},
+	{Method: "GET", Path: "/account/password", Perm: Authenticated, Summary: "Change your password (ui_account.go)", handler: (*Server).uiPasswordForm},
+	{Method: "POST", Path: "/account/password", Perm: Authenticated, Summary: "Change your password: every session of yours ends, a new one starts", handler: (*Server).uiChangePassword},
+	{Method: "GET", Path: "/{$}", Perm: Authenticated, Summary: "Home: goes to the dashboard", handler: (*Server).uiHome},
+	{Method: "GET", Path: "/dashboard", Perm: auth.InventoryRead, Summary: "Dashboard: vendors by category and status, sensitive flows, open incidents and their clocks, discovery drift, gateway activity", handler: (*Server).uiDashboard},
 	{Method: "GET", Path: "/vendors", Perm: auth.InventoryRead, Summary: "Vendors: search, filter, sort and pages", handler: (*Server).uiVendors},
 	{Method: "GET", Path: "/vendors/{id}", Perm: auth.InventoryRead, Summary: "A vendor: details, flows into it, subprocessors, block", handler: (*Server).uiVendor},
+	// The incident room (ui_incidents.go).
+	{Method: "GET", Path: "/incidents", Perm: auth.IncidentsRead, Summary: "Incidents: status, vendor, times and the next legal deadline; the form to open one for roles that may write", handler: (*Server).uiIncidents},
+	{Method: "POST", Path: "/incidents", Perm: auth.IncidentsWrite, Summary: "Open an incident, then its room", handler: (*Server).uiOpenIncident},
+	{Method: "GET", Path: "/incidents/{id}", Perm: auth.IncidentsRead, Summary: "The incident room: legal clocks, blast radius, containment, notification pack, timeline, actions", handler: (*Server).uiIncident},
+	{Method: "POST", Path: "/incidents/{id}/update", Perm: auth.IncidentsWrite, Summary: "Change the fields the form changed, and add a note", handler: (*Server).uiUpdateIncident},
+	{Method: "POST", Path: "/incidents/{id}/contain", Perm: auth.IncidentsWrite, Summary: "Block the vendors in every gateway; the room shows the checklist", handler: (*Server).uiContain},
+	{Method: "POST", Path: "/incidents/{id}/notify", Perm: auth.IncidentsWrite, Summary: "Prepare the notification pack and record it", handler: (*Server).uiNotify},
+	{Method: "POST", Path: "/incidents/{id}/close", Perm: auth.IncidentsWrite, Summary: "Close the incident", handler: (*Server).uiCloseIncident},
+	{Method: "GET", Path: "/incidents/{id}/pack.zip", Perm: auth.IncidentsWrite, Summary: "The notification pack as a zip file (it holds the recipient list), once prepared", handler: (*Server).uiPackZip},
+	{Method: "GET", Path: "/data", Perm: auth.InventoryRead, Summary: "Who has this data? The category tree with counts; for ?category= the vendors, paths and a diagram", handler: (*Server).uiData},
+	{Method: "GET", Path: "/inventory", Perm: auth.InventoryRead, Summary: "Import and export: export links, and the upload form for roles that may write", handler: (*Server).uiInventory},
+	{Method: "GET", Path: "/inventory/export", Perm: auth.InventoryRead, Summary: "The inventory as a download: ?format=yaml|json|csv|cyclonedx (&kind= for csv)", handler: (*Server).uiExport},
+	{Method: "POST", Path: "/inventory/import", Perm: auth.InventoryWrite, Summary: "Upload inventory-as-code: shows the plan, changes nothing", handler: (*Server).uiImport},
+	{Method: "POST", Path: "/inventory/apply", Perm: auth.InventoryWrite, Summary: "Apply the plan shown, unless the inventory changed since", handler: (*Server).uiApply},
 }
 
 // UIRoutes describes the UI's route table, for tests and documentation.
@@ -113,20 +134,27 @@ var templates = func() map[string]*template.Template {
 	if err != nil {
 		panic(err)
 	}
+	// Files whose names start with "_" are partials: every page has them.
+	partials, err := fs.Glob(uiFiles, "ui/templates/_*.html")
+	if err != nil {
+		panic(err)
+	}
 	out := map[string]*template.Template{}
 	for _, p := range pages {
 		name := path.Base(p)
-		if name == "layout.html" {
+		if name == "layout.html" || strings.HasPrefix(name, "_") {
 			continue
 		}
-		out[name] = template.Must(template.New(name).Funcs(uiFuncs).ParseFS(uiFiles, "ui/templates/layout.html", p))
+		files := append([]string{"ui/templates/layout.html"}, partials...)
+		out[name] = template.Must(template.New(name).Funcs(uiFuncs).ParseFS(uiFiles, append(files, p)...))
 	}
 	return out
 }()
 
 var uiFuncs = template.FuncMap{
-	"join": strings.Join,
-	"add":  func(a, b int) int { return a + b },
+	"join":     strings.Join,
+	"timeLeft": timeLeft,
+	"add":      func(a, b int) int { return a + b },
 }
 
 // registerUI adds the UI's routes to the mux, and for each of their
@@ -198,6 +226,10 @@ func (s *Server) uiHandle(rt *UIRoute) http.Handler {
 		if rt.Perm != Public {
 			if c.p == nil {
 				http.Redirect(w, r, "/login?"+url.Values{"next": {r.URL.RequestURI()}}.Encode(), http.StatusSeeOther)
+				return
+			}
+			if oneTimeGate(pattern, c.p) != nil { // a one-time password: change it first (account.go)
+				http.Redirect(w, r, passwordRedirect(r), http.StatusSeeOther)
 				return
 			}
 			if rt.Perm != Authenticated && !c.p.Can(rt.Perm) {
@@ -306,9 +338,9 @@ func (s *Server) uiStatic(c *uiCall) {
 
 // safeNext is where to go after logging in: a path on this site only
 // ("/vendors?q=x"), never another site ("//evil.example",
-// "https://evil.example", "/\evil.example"); anything else is /vendors.
+// "https://evil.example", "/\evil.example"); anything else is /dashboard.
 func safeNext(next string) string {
-	const home = "/vendors"
+	const home = "/dashboard"
 	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n\t") {
 		return home
 	}
@@ -325,11 +357,13 @@ type loginPage struct {
 	Next     string
 	Username string
 	Error    string
+	// SSO shows the single sign-on button.
+	SSO bool
 }
 
 func (s *Server) uiLoginForm(c *uiCall) {
 	next := safeNext(c.r.URL.Query().Get("next"))
-	s.render(c.w, c.r, http.StatusOK, "login.html", loginPage{page: page{Title: "Log in"}, Next: next})
+	s.render(c.w, c.r, http.StatusOK, "login.html", loginPage{page: page{Title: "Log in"}, Next: next, SSO: s.sso != nil})
 }
 
 // uiLogin checks the form. A failure re-renders the form with one
@@ -342,7 +376,7 @@ func (s *Server) uiLogin(c *uiCall) {
 	}
 	f := c.r.PostForm
 	next := safeNext(f.Get("next"))
-	lp := loginPage{page: page{Title: "Log in"}, Next: next, Username: f.Get("username")}
+	lp := loginPage{page: page{Title: "Log in"}, Next: next, Username: f.Get("username"), SSO: s.sso != nil}
 	if lp.Username == "" || f.Get("password") == "" {
 		lp.Error = "Enter your user name and password."
 		s.render(c.w, c.r, http.StatusBadRequest, "login.html", lp)
@@ -380,7 +414,7 @@ func (s *Server) uiLogout(c *uiCall) {
 }
 
 func (s *Server) uiHome(c *uiCall) {
-	http.Redirect(c.w, c.r, "/vendors", http.StatusSeeOther)
+	http.Redirect(c.w, c.r, "/dashboard", http.StatusSeeOther)
 }
 
 // option is one choice of a select.
@@ -560,6 +594,17 @@ type vendorPage struct {
 	page
 	service.VendorDetail
 	Block *store.Block
+	// Diagram is nil for a vendor with no flows and no subprocessors;
+	// DiagramMore counts the systems and subprocessors left out of it.
+	Diagram     *flowDiagram
+	DiagramMore int
+	// Ledger is what the gateway passed to the vendor (nil for a role
+	// that may not read the ledger); Actions sums its policy's actions.
+	Ledger  *store.LedgerSummary
+	Actions []store.ActionTotal
+	// Incidents at this vendor (nil for a role that may not read them).
+	CanIncidents bool
+	Incidents    []incident.Incident
 }
 
 func (s *Server) uiVendor(c *uiCall) {
@@ -582,5 +627,72 @@ func (s *Server) uiVendor(c *uiCall) {
 	if title == "" {
 		title = d.Vendor.ID
 	}
-	s.render(c.w, c.r, http.StatusOK, "vendor.html", vendorPage{page: c.page(title, "vendors"), VendorDetail: d, Block: gates[id].Block})
+	vp := vendorPage{page: c.page(title, "vendors"), VendorDetail: d, Block: gates[id].Block}
+	if err := s.vendorExtras(c, &vp); err != nil {
+		s.uiFail(c, err)
+		return
+	}
+	s.render(c.w, c.r, http.StatusOK, "vendor.html", vp)
+}
+
+// maxDiagramSide bounds the boxes on each side of a vendor's diagram.
+const maxDiagramSide = 30
+
+// vendorExtras adds the diagram, and what the visitor's role may see of
+// the ledger and the incidents, to a vendor page.
+func (s *Server) vendorExtras(c *uiCall, vp *vendorPage) error {
+	v := vp.Vendor
+	bySystem := map[string][]string{}
+	var systems []string
+	for _, f := range vp.Flows {
+		if _, ok := bySystem[f.System]; !ok {
+			systems = append(systems, f.System)
+		}
+		bySystem[f.System] = append(bySystem[f.System], f.Categories...)
+	}
+	slices.Sort(systems)
+	var left, right []flowSide
+	for _, sys := range systems {
+		cats := slices.Compact(slices.Sorted(slices.Values(bySystem[sys])))
+		left = append(left, flowSide{ID: sys, Label: sys, Categories: cats})
+	}
+	for _, sub := range v.Subprocessors {
+		right = append(right, flowSide{ID: sub, Label: sub, Href: "/vendors/" + sub})
+	}
+	if len(left)+len(right) > 0 {
+		// A diagram of hundreds of boxes helps nobody: the first
+		// maxDiagramSide on each side, and the tables have them all.
+		if n := len(left) - maxDiagramSide; n > 0 {
+			vp.DiagramMore += n
+			left = left[:maxDiagramSide]
+		}
+		if n := len(right) - maxDiagramSide; n > 0 {
+			vp.DiagramMore += n
+			right = right[:maxDiagramSide]
+		}
+		d := vendorDiagram(v.ID, vp.Title, left, right)
+		vp.Diagram = &d
+	}
+	if c.p.Can(auth.LedgerRead) {
+		sum, err := s.svc.Store.LedgerSummary(c.ctx, v.ID)
+		if err != nil {
+			return err
+		}
+		vp.Ledger = &sum
+		totals := map[string]int64{}
+		for _, a := range sum.Actions {
+			totals[a.Action] += a.Count
+		}
+		for _, a := range slices.Sorted(maps.Keys(totals)) {
+			vp.Actions = append(vp.Actions, store.ActionTotal{Vendor: v.ID, Action: a, Count: totals[a]})
+		}
+	}
+	if vp.CanIncidents = c.p.Can(auth.IncidentsRead); vp.CanIncidents {
+		ins, err := s.svc.Store.ListIncidents(c.ctx, store.IncidentFilter{Vendor: v.ID})
+		if err != nil {
+			return err
+		}
+		vp.Incidents = ins
+	}
+	return nil
 }

@@ -135,13 +135,32 @@ func TestUIRouteTableIsChecked(t *testing.T) {
 // intendedUI is the access policy of every UI route, apart from the
 // table, as intended is for the API's.
 var intendedUI = map[string]auth.Permission{
-	"GET /static/{file}": web.Public,
-	"GET /login":         web.Public,
-	"POST /login":        web.Public,
-	"POST /logout":       web.Authenticated,
-	"GET /{$}":           web.Authenticated,
-	"GET /vendors":       auth.InventoryRead,
-	"GET /vendors/{id}":  auth.InventoryRead,
+	"GET /static/{file}":      web.Public,
+	"GET /login":              web.Public,
+	"POST /login":             web.Public,
+	"GET /auth/oidc/login":    web.Public,
+	"GET /auth/oidc/callback": web.Public,
+	"POST /logout":            web.Authenticated,
+	"GET /account/password":   web.Authenticated,
+	"POST /account/password":  web.Authenticated,
+	"GET /{$}":                web.Authenticated,
+	"GET /vendors":            auth.InventoryRead,
+	"GET /dashboard":          auth.InventoryRead,
+	"GET /vendors/{id}":       auth.InventoryRead,
+	"GET /data":               auth.InventoryRead,
+	"GET /inventory":          auth.InventoryRead,
+	"GET /inventory/export":   auth.InventoryRead,
+	"POST /inventory/import":  auth.InventoryWrite,
+	"POST /inventory/apply":   auth.InventoryWrite,
+	// The incident room.
+	"GET /incidents":               auth.IncidentsRead,
+	"POST /incidents":              auth.IncidentsWrite,
+	"GET /incidents/{id}":          auth.IncidentsRead,
+	"POST /incidents/{id}/update":  auth.IncidentsWrite,
+	"POST /incidents/{id}/contain": auth.IncidentsWrite,
+	"POST /incidents/{id}/notify":  auth.IncidentsWrite,
+	"POST /incidents/{id}/close":   auth.IncidentsWrite,
+	"GET /incidents/{id}/pack.zip": auth.IncidentsWrite,
 }
 
 func uiPath(p string) string {
@@ -152,6 +171,11 @@ func uiPath(p string) string {
 		return "/static/style.css"
 	case "/vendors/{id}":
 		return "/vendors/segment"
+	case "/data":
+		return "/data?category=user.contact.email"
+	}
+	if rest, ok := strings.CutPrefix(p, "/incidents/{id}"); ok {
+		return "/incidents/0000-none" + rest // no such incident: a 404 for those allowed
 	}
 	return p
 }
@@ -213,9 +237,7 @@ func TestUIAuthorizationMatrix(t *testing.T) {
 func TestUILogin(t *testing.T) {
 	eachBackend(t, func(t *testing.T, db string) {
 		e := newEnv(t, db, true)
-		if _, _, err := e.svc.AddUser(ctx, "ada", auth.RoleViewer, password); err != nil {
-			t.Fatal(err)
-		}
+		e.passwordUser("ada", auth.RoleViewer, password) // a password that stays: this is about logging in
 		// An anonymous visitor goes to the form, which remembers the page.
 		res := e.page(pageReq{path: "/vendors?q=mix&status=active"})
 		if res.status != 303 || res.header.Get("Location") != loginRedirect("/vendors?q=mix&status=active") {
@@ -268,7 +290,7 @@ func TestUILogin(t *testing.T) {
 		if !strings.Contains(page, "ada") || !strings.Contains(page, `action="/logout"`) {
 			t.Errorf("the page does not show who is logged in: %.500s", page)
 		}
-		if res := e.page(pageReq{path: "/", cookie: c.Value}); res.status != 303 || res.header.Get("Location") != "/vendors" {
+		if res := e.page(pageReq{path: "/", cookie: c.Value}); res.status != 303 || res.header.Get("Location") != "/dashboard" {
 			t.Errorf("home: %d %q", res.status, res.header.Get("Location"))
 		}
 		e.checkLogs(password)
@@ -282,18 +304,18 @@ func TestUILoginOpenRedirect(t *testing.T) {
 		"/vendors/segment":               "/vendors/segment",
 		"/vendors?q=a&status=active":     "/vendors?q=a&status=active",
 		"/":                              "/",
-		"":                               "/vendors",
-		"//evil.example/":                "/vendors",
-		"https://evil.example/":          "/vendors",
-		"/\\evil.example":                "/vendors",
-		"\\\\evil.example":               "/vendors",
-		"javascript:alert(1)":            "/vendors",
-		"vendors":                        "/vendors",
-		"/login":                         "/vendors",
-		"/%2F%2Fevil.example":            "/vendors",
-		"/\t/evil.example":               "/vendors",
-		"https:/evil.example":            "/vendors",
-		"/vendors\r\nLocation: //x.test": "/vendors",
+		"":                               "/dashboard",
+		"//evil.example/":                "/dashboard",
+		"https://evil.example/":          "/dashboard",
+		"/\\evil.example":                "/dashboard",
+		"\\\\evil.example":               "/dashboard",
+		"javascript:alert(1)":            "/dashboard",
+		"vendors":                        "/dashboard",
+		"/login":                         "/dashboard",
+		"/%2F%2Fevil.example":            "/dashboard",
+		"/\t/evil.example":               "/dashboard",
+		"https:/evil.example":            "/dashboard",
+		"/vendors\r\nLocation: //x.test": "/dashboard",
 	} {
 		if got := web.SafeNext(next); got != want {
 			t.Errorf("SafeNext(%q) = %q, want %q", next, got, want)
@@ -306,11 +328,11 @@ func TestUILoginOpenRedirect(t *testing.T) {
 		}
 		for _, next := range []string{"//evil.example/", "https://evil.example/", "/\\evil.example"} {
 			form := e.okPage("/login?"+url.Values{"next": {next}}.Encode(), "")
-			if !strings.Contains(form, `name="next" value="/vendors"`) || strings.Contains(form, "evil.example") {
+			if !strings.Contains(form, `name="next" value="/dashboard"`) || strings.Contains(form, "evil.example") {
 				t.Errorf("the form keeps next=%q", next)
 			}
 			res := e.page(pageReq{method: "POST", path: "/login", form: url.Values{"username": {"ada"}, "password": {password}, "next": {next}}})
-			if res.status != 303 || res.header.Get("Location") != "/vendors" {
+			if res.status != 303 || res.header.Get("Location") != "/dashboard" {
 				t.Errorf("login with next=%q: %d to %q", next, res.status, res.header.Get("Location"))
 			}
 			for _, ck := range (&http.Response{Header: res.header}).Cookies() {
@@ -568,6 +590,45 @@ func TestUIVendorPage(t *testing.T) {
 				t.Errorf("no subprocessor %s", s)
 			}
 		}
+		// The diagram: a node per system that feeds the vendor, the vendor,
+		// a linked node per subprocessor, an arrow per flow and link.
+		if !strings.Contains(body, `<svg class="diagram" id="flow-diagram"`) || !strings.Contains(body, `role="img"`) ||
+			!strings.Contains(body, `<title id="flow-diagram-title">Data flows of Mixpanel</title>`) {
+			t.Errorf("no accessible diagram: %.2000s", body)
+		}
+		systems := map[string]bool{}
+		for _, f := range d.Flows {
+			systems[f.System] = true
+		}
+		if n := strings.Count(body, `<g class="node node-system">`); n != len(systems) {
+			t.Errorf("%d system nodes, want %d", n, len(systems))
+		}
+		if n := strings.Count(body, `<g class="edge-flow">`); n != len(systems) {
+			t.Errorf("%d flow arrows, want %d", n, len(systems))
+		}
+		if n := strings.Count(body, `<g class="node node-subprocessor"><a href="/vendors/`); n != len(d.Vendor.Subprocessors) || n == 0 {
+			t.Errorf("%d linked subprocessor nodes, want %d", n, len(d.Vendor.Subprocessors))
+		}
+		// The ledger: nothing yet, then what the gateway recorded.
+		if !strings.Contains(body, "No traffic to this vendor has passed through a gateway.") {
+			t.Error("no empty ledger section")
+		}
+		at := e.clock.Now().UTC()
+		if err := e.store.RecordLedger(ctx, []store.LedgerEntry{
+			{Vendor: "mixpanel", Subject: "s1", Category: "user.unique_id.pseudonymous", FirstSeen: at, LastSeen: at, Messages: 3},
+			{Vendor: "mixpanel", Subject: "s2", Category: "user.unique_id.pseudonymous", FirstSeen: at, LastSeen: at, Messages: 2},
+		}, []store.ActionCount{{Vendor: "mixpanel", Action: "drop", Category: "user.contact.email", Count: 7}}); err != nil {
+			t.Fatal(err)
+		}
+		body = e.okPage("/vendors/mixpanel", sess)
+		for _, want := range []string{"2 people", "<code>user.unique_id.pseudonymous</code></th><td class=\"num\" data-label=\"People\">2</td><td class=\"num\" data-label=\"Messages\">5</td>", "drop 7"} {
+			if !strings.Contains(body, want) {
+				t.Errorf("ledger section lacks %q", want)
+			}
+		}
+		if !strings.Contains(body, "No incidents recorded at this vendor.") {
+			t.Error("no incidents section")
+		}
 		if _, err := e.svc.BlockVendor(ctx, "mixpanel", "breach <suspected>", "user:admin"); err != nil {
 			t.Fatal(err)
 		}
@@ -580,6 +641,15 @@ func TestUIVendorPage(t *testing.T) {
 			t.Errorf("unknown vendor: %d %.300s", res.status, res.body)
 		}
 		checkUIHeaders(t, "404", res)
+		// An unknown address: a page for a browser, JSON for a program.
+		res = e.page(pageReq{path: "/no/such/page", cookie: sess, header: map[string]string{"Accept": "text/html,application/xhtml+xml"}})
+		if res.status != 404 || !strings.Contains(res.body, "There is no page at this address.") || !strings.Contains(res.body, `href="/dashboard"`) {
+			t.Errorf("unknown page: %d %.300s", res.status, res.body)
+		}
+		checkUIHeaders(t, "404 page", res)
+		if res := e.page(pageReq{path: "/no/such/page"}); res.status != 404 || !strings.HasPrefix(res.header.Get("Content-Type"), "application/json") {
+			t.Errorf("unknown address without Accept: %d %q", res.status, res.header.Get("Content-Type"))
+		}
 		// The style sheet is served, embedded.
 		css := e.page(pageReq{path: "/static/style.css"})
 		if css.status != 200 || !strings.HasPrefix(css.header.Get("Content-Type"), "text/css") || !strings.Contains(css.body, "@media") {

@@ -20,7 +20,7 @@ import (
 // password, a secret or a hash.
 
 const (
-	userCols    = `name, role, password_hash, disabled, created_at, updated_at`
+	userCols    = `name, role, password_hash, disabled, must_change_password, created_at, updated_at`
 	sessionCols = `id, hash, user_name, created_at, last_seen, expires_at`
 	tokenCols   = `id, hash, user_name, name, role, created_at, expires_at, last_used, revoked_at`
 )
@@ -28,9 +28,10 @@ const (
 // The audit renderings: what may be recorded.
 type (
 	userEntry struct {
-		Name     string    `json:"name"`
-		Role     auth.Role `json:"role"`
-		Disabled bool      `json:"disabled"`
+		Name               string    `json:"name"`
+		Role               auth.Role `json:"role"`
+		Disabled           bool      `json:"disabled"`
+		MustChangePassword bool      `json:"must_change_password"`
 	}
 	sessionEntry struct {
 		User      string    `json:"user"`
@@ -49,7 +50,9 @@ type (
 // micro is a time as both databases keep it: UTC, to the microsecond.
 func micro(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
 
-func userAudit(u auth.User) userEntry { return userEntry{u.Name, u.Role, u.Disabled} }
+func userAudit(u auth.User) userEntry {
+	return userEntry{u.Name, u.Role, u.Disabled, u.MustChangePassword}
+}
 
 func tokenAudit(t auth.Token) tokenEntry {
 	return tokenEntry{t.User, t.Name, t.Role, t.ExpiresAt, t.RevokedAt}
@@ -68,7 +71,7 @@ func (s *DB) authTx(ctx context.Context, fn func(*sql.Tx) error) error {
 func scanUser(r scanner) (auth.User, error) {
 	var u auth.User
 	var role string
-	err := r.Scan(&u.Name, &role, &u.PasswordHash, &u.Disabled, timeDest{&u.CreatedAt}, timeDest{&u.UpdatedAt})
+	err := r.Scan(&u.Name, &role, &u.PasswordHash, &u.Disabled, &u.MustChangePassword, timeDest{&u.CreatedAt}, timeDest{&u.UpdatedAt})
 	u.Role = auth.Role(role)
 	return u, err
 }
@@ -89,8 +92,8 @@ func (s *DB) CreateUser(ctx context.Context, u auth.User) (auth.User, error) {
 	now := micro(s.now())
 	u.CreatedAt, u.UpdatedAt = now, now
 	err := s.authTx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO users (`+userCols+`) VALUES (?, ?, ?, ?, ?, ?)`),
-			u.Name, string(u.Role), u.PasswordHash, u.Disabled, s.timeArg(u.CreatedAt), s.timeArg(u.UpdatedAt)); err != nil {
+		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO users (`+userCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)`),
+			u.Name, string(u.Role), u.PasswordHash, u.Disabled, u.MustChangePassword, s.timeArg(u.CreatedAt), s.timeArg(u.UpdatedAt)); err != nil {
 			if s.d.Conflict != nil && s.d.Conflict(err) {
 				return fmt.Errorf("user %s exists: %w", u.Name, store.ErrConflict)
 			}
@@ -129,7 +132,8 @@ func (s *DB) keepAnAdmin(ctx context.Context, tx *sql.Tx, name string) error {
 	return nil
 }
 
-// UpdateUser changes a user's role, password hash or disabled flag.
+// UpdateUser changes a user's role, password hash, disabled flag or
+// one-time password flag.
 func (s *DB) UpdateUser(ctx context.Context, name string, up store.UserUpdate) (auth.User, error) {
 	var after auth.User
 	err := s.authTx(ctx, func(tx *sql.Tx) error {
@@ -157,6 +161,10 @@ func (s *DB) UpdateUser(ctx context.Context, name string, up store.UserUpdate) (
 				changed["password"] = "rehashed"
 			}
 		}
+		if up.MustChangePassword != nil && *up.MustChangePassword != before.MustChangePassword {
+			after.MustChangePassword = *up.MustChangePassword
+			old["must_change_password"], changed["must_change_password"] = before.MustChangePassword, after.MustChangePassword
+		}
 		if len(changed) == 0 {
 			return nil
 		}
@@ -166,8 +174,8 @@ func (s *DB) UpdateUser(ctx context.Context, name string, up store.UserUpdate) (
 			}
 		}
 		after.UpdatedAt = micro(s.now())
-		if _, err := tx.ExecContext(ctx, s.q(`UPDATE users SET role = ?, password_hash = ?, disabled = ?, updated_at = ? WHERE name = ?`),
-			string(after.Role), after.PasswordHash, after.Disabled, s.timeArg(after.UpdatedAt), name); err != nil {
+		if _, err := tx.ExecContext(ctx, s.q(`UPDATE users SET role = ?, password_hash = ?, disabled = ?, must_change_password = ?, updated_at = ? WHERE name = ?`),
+			string(after.Role), after.PasswordHash, after.Disabled, after.MustChangePassword, s.timeArg(after.UpdatedAt), name); err != nil {
 			return err
 		}
 		entries := []audit.Entry{{Action: "update", Object: "user:" + name, Before: auditJSON(old), After: auditJSON(changed)}}
@@ -214,6 +222,11 @@ func (s *DB) DeleteUser(ctx context.Context, name string) error {
 		if _, err := tx.ExecContext(ctx, s.q(`UPDATE api_tokens SET revoked_at = ? WHERE user_name = ? AND revoked_at IS NULL`), s.timeArg(now), name); err != nil {
 			return err
 		}
+		unlinked, err := s.unlinkIdentities(ctx, tx, `user_name = ?`, name) // identity.go
+		if err != nil {
+			return err
+		}
+		entries = append(entries, unlinked...)
 		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM users WHERE name = ?`), name); err != nil {
 			return err
 		}
@@ -257,15 +270,11 @@ func (s *DB) CreateSession(ctx context.Context, x auth.Session) error {
 		if err := s.usable(ctx, tx, x.User); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO sessions (`+sessionCols+`) VALUES (?, ?, ?, ?, ?, ?)`),
-			x.ID, x.Hash, x.User, s.timeArg(x.CreatedAt), s.timeArg(x.LastSeen), s.timeArg(x.ExpiresAt)); err != nil {
-			if s.d.Conflict != nil && s.d.Conflict(err) {
-				return fmt.Errorf("session %s exists: %w", x.ID, store.ErrConflict)
-			}
+		entry, err := s.insertSession(ctx, tx, x) // password.go
+		if err != nil {
 			return err
 		}
-		return s.appendAudit(ctx, tx, []audit.Entry{{Action: "create", Object: "session:" + x.ID,
-			After: auditJSON(sessionEntry{x.User, x.CreatedAt, x.ExpiresAt})}})
+		return s.appendAudit(ctx, tx, []audit.Entry{entry})
 	})
 }
 

@@ -104,6 +104,12 @@ func (s *DB) GetIncident(ctx context.Context, id string) (incident.Incident, err
 
 // ListIncidents returns incidents newest first.
 func (s *DB) ListIncidents(ctx context.Context, f store.IncidentFilter) ([]incident.Incident, error) {
+	cond, args := incidentWhere(f)
+	return s.queryIncidents(ctx, cond+" ORDER BY created_at DESC, id DESC"+s.paging(f.Limit, f.Offset), args...)
+}
+
+// incidentWhere is the WHERE clause of f, ignoring its paging.
+func incidentWhere(f store.IncidentFilter) (string, []any) {
 	var where []string
 	var args []any
 	if f.Vendor != "" {
@@ -122,7 +128,7 @@ func (s *DB) ListIncidents(ctx context.Context, f store.IncidentFilter) ([]incid
 	if len(where) > 0 {
 		cond = "WHERE " + strings.Join(where, " AND ")
 	}
-	return s.queryIncidents(ctx, cond+" ORDER BY created_at DESC, id DESC", args...)
+	return cond, args
 }
 
 func (s *DB) queryIncidents(ctx context.Context, cond string, args ...any) ([]incident.Incident, error) {

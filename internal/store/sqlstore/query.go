@@ -39,18 +39,7 @@ func (s *DB) ListVendors(ctx context.Context, f store.VendorFilter) ([]inventory
 	if err != nil {
 		return nil, err
 	}
-	query := `SELECT ` + vendorCols + ` FROM vendors` + cond + " ORDER BY " + order
-	if f.Limit > 0 || f.Offset > 0 {
-		limit := int64(f.Limit)
-		if limit <= 0 {
-			limit = -1 // SQLite's "no limit"; PostgreSQL takes ALL
-		}
-		if s.d.Name == "postgres" && limit < 0 {
-			query += fmt.Sprintf(" OFFSET %d", max(f.Offset, 0))
-		} else {
-			query += fmt.Sprintf(" LIMIT %d OFFSET %d", limit, max(f.Offset, 0))
-		}
-	}
+	query := `SELECT ` + vendorCols + ` FROM vendors` + cond + " ORDER BY " + order + s.paging(f.Limit, f.Offset)
 	vendors, err := list(ctx, s.db, scanVendor, s.q(query), args...)
 	if err != nil || len(vendors) == 0 {
 		return vendors, err

@@ -51,6 +51,9 @@ func Run(t *testing.T, open Opener) {
 		{"Delete", testDelete},
 		{"VendorFilters", testVendorFilters},
 		{"VendorPaging", testVendorPaging},
+		{"NarrowReads", testNarrowReads},
+		{"IncidentPaging", testIncidentPaging},
+		{"Overview", testOverview},
 		{"FlowFilters", testFlowFilters},
 		{"CategoryHierarchy", testCategoryHierarchy},
 		{"StaleBase", testStaleBase},
@@ -70,6 +73,8 @@ func Run(t *testing.T, open Opener) {
 		{"AuditConcurrent", testAuditConcurrent},
 		{"AuditTamper", testAuditTamper},
 		{"Users", testUsers}, {"Sessions", testSessions}, {"Tokens", testTokens}, {"AuthCascade", testAuthCascade}, {"AuthAudit", testAuthAudit}, {"AuthConcurrent", testAuthConcurrent},
+		{"MustChangePassword", testMustChangePassword},
+		{"ChangePassword", testChangePassword}, {"Identities", testIdentities}, {"IdentitiesConcurrent", testIdentitiesConcurrent},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open) })

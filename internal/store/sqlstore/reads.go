@@ -1,0 +1,74 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/weaklink/weaklink/internal/store"
+)
+
+// Narrow reads for pages that show a little of a large inventory.
+
+// paging is the LIMIT and OFFSET clause of a filter's paging (limit 0:
+// all), or "".
+func (s *DB) paging(limit, offset int) string {
+	if limit <= 0 && offset <= 0 {
+		return ""
+	}
+	offset = max(offset, 0)
+	if limit <= 0 {
+		if s.d.Name == "postgres" {
+			return fmt.Sprintf(" OFFSET %d", offset)
+		}
+		return fmt.Sprintf(" LIMIT -1 OFFSET %d", offset) // SQLite's "no limit"
+	}
+	return fmt.Sprintf(" LIMIT %d OFFSET %d", limit, offset)
+}
+
+// VendorNames reads the ids and names of the vendors f selects, in its
+// order, without their subprocessors.
+func (s *DB) VendorNames(ctx context.Context, f store.VendorFilter) ([]store.VendorName, error) {
+	cond, args := s.vendorWhere(f)
+	order, err := vendorOrder(f.Sort)
+	if err != nil {
+		return nil, err
+	}
+	return list(ctx, s.db, func(r scanner) (store.VendorName, error) {
+		var v store.VendorName
+		return v, r.Scan(&v.ID, &v.Name)
+	}, s.q(`SELECT id, name FROM vendors`+cond+" ORDER BY "+order+s.paging(f.Limit, f.Offset)), args...)
+}
+
+// CategoryVendors reads the distinct (category, vendor) pairs of
+// flow_categories, from its covering index.
+func (s *DB) CategoryVendors(ctx context.Context) (map[string][]string, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT category, vendor_id FROM flow_categories ORDER BY category, vendor_id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string][]string{}
+	for rows.Next() {
+		var c, v string
+		if err := rows.Scan(&c, &v); err != nil {
+			return nil, err
+		}
+		out[c] = append(out[c], v)
+	}
+	return out, rows.Err()
+}
+
+// InventoryVersion reads the inventory's version.
+func (s *DB) InventoryVersion(ctx context.Context) (int64, error) {
+	var v int64
+	err := s.db.QueryRowContext(ctx, `SELECT version FROM inventory_state WHERE id = 1`).Scan(&v)
+	return v, err
+}
+
+// CountIncidents counts the incidents f selects.
+func (s *DB) CountIncidents(ctx context.Context, f store.IncidentFilter) (int64, error) {
+	cond, args := incidentWhere(f)
+	var n int64
+	err := s.db.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM incidents `+cond), args...).Scan(&n)
+	return n, err
+}
