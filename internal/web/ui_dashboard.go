@@ -43,12 +43,12 @@ type dashboardPage struct {
 	Incidents     []dashIncident
 	MoreIncidents int
 	CanLedger     bool
-	Recent          []inventory.Flow
-	Sources         []store.SourceCount
-	Gateway         stackChart
-	Actions         []string
-	GatewayTable    []tallyRow
-	Now             time.Time
+	Recent        []inventory.Flow
+	Sources       []store.SourceCount
+	Gateway       stackChart
+	Actions       []string
+	GatewayTable  []tallyRow
+	Now           time.Time
 }
 
 type tallyRow struct {
