@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net"
@@ -72,8 +73,13 @@ it). Nothing leaves the machine: every listener and upstream is loopback.`,
 			if !keep {
 				defer os.RemoveAll(dir)
 			}
-			d := &demo{a: a, dir: dir, log: slog.New(slog.NewTextHandler(a.errOut, &slog.HandlerOptions{Level: slog.LevelWarn}))}
-			err = d.run(ctx, addr, gatewayAddr, cmd.Flags().Changed("addr"))
+			log := slog.New(slog.NewTextHandler(a.errOut, &slog.HandlerOptions{Level: slog.LevelWarn}))
+			d, err := StartDemo(ctx, DemoOptions{Dir: dir, Addr: addr, GatewayAddr: gatewayAddr,
+				AnyPort: !cmd.Flags().Changed("addr"), Now: a.now, Logger: log})
+			if err == nil {
+				d.describe(a.out)
+				err = d.Wait()
+			}
 			if keep {
 				fmt.Fprintf(a.out, "The demo's files are kept in %s.\n", dir)
 			} else {
@@ -88,60 +94,121 @@ it). Nothing leaves the machine: every listener and upstream is loopback.`,
 	return cmd
 }
 
-// demo is one run of `weaklink demo`.
-type demo struct {
-	a   *app
-	dir string
-	log *slog.Logger
+// DemoOptions configure StartDemo.
+type DemoOptions struct {
+	// Dir is where the demo writes the example, its database and the
+	// gateway's configuration and spool; the caller removes it.
+	Dir string
+	// Addr is the web app's address; with AnyPort, a free port on
+	// 127.0.0.1 is used when Addr is taken.
+	Addr        string
+	AnyPort     bool
+	GatewayAddr string
+	Now         func() time.Time
+	Logger      *slog.Logger
 }
 
-func (d *demo) run(ctx context.Context, addr, gatewayAddr string, addrChosen bool) error {
-	a := d.a
-	exampleDir := filepath.Join(d.dir, "acme")
+// Demo is a running `weaklink demo`: the web app, the gateway in the same
+// process and a fake Mixpanel behind it, over a database holding the
+// example company, the replayed traffic and the open Mixpanel incident.
+type Demo struct {
+	// URL is the web app's address (http://127.0.0.1:PORT); Password is
+	// the one-time password of the user admin.
+	URL, Password string
+	// Gateway is the gateway's address; Vendor the fake Mixpanel's.
+	Gateway, Vendor string
+	DB              string
+	Incident        string
+	// Received counts the requests the fake Mixpanel received.
+	Received *atomic.Int64
+
+	done chan error
+}
+
+// Wait blocks until the demo has stopped (its context ended) and returns
+// why it stopped, nil after a clean shutdown.
+func (d *Demo) Wait() error { return <-d.done }
+
+func (d *Demo) describe(w io.Writer) {
+	fmt.Fprintf(w, `weaklink demo is running.
+
+  Web UI      %s/
+  Log in as   admin
+  Password    %s
+              (one-time: you will choose your own at the first login)
+
+  Gateway     %s  (/mp/ goes to a fake Mixpanel on %s; %d requests reached it)
+  Database    %s
+  Incident    %s/incidents/%s
+
+Follow the Mixpanel story: the dashboard, then Vendors → mixpanel (what flows to it
+and what the gateway let through), then the incident room (blast radius, legal
+clocks, contain, notify). Press Ctrl-C to stop.
+`, d.URL, d.Password, d.Gateway, d.Vendor, d.Received.Load(), d.DB, d.URL, d.Incident)
+}
+
+// StartDemo sets the demo up in o.Dir and starts serving it; everything
+// stops when ctx ends (Wait says when it has).
+func StartDemo(ctx context.Context, o DemoOptions) (_ *Demo, err error) {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	var cleanup []func()
+	defer func() {
+		if err != nil {
+			for i := len(cleanup) - 1; i >= 0; i-- {
+				cleanup[i]()
+			}
+		}
+	}()
+	exampleDir := filepath.Join(o.Dir, "acme")
 	sub, err := fs.Sub(examples.Acme, "acme")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := os.CopyFS(exampleDir, sub); err != nil {
-		return fmt.Errorf("writing the example: %w", err)
+		return nil, fmt.Errorf("writing the example: %w", err)
 	}
-	a.db = filepath.Join(d.dir, "weaklink.db")
-	svc, err := a.service(ctx)
+	d := &Demo{DB: filepath.Join(o.Dir, "weaklink.db"), Received: &atomic.Int64{}, done: make(chan error, 1)}
+	st, err := OpenStore(ctx, d.DB, o.Now)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	svc.Now = a.now
-
+	cleanup = append(cleanup, func() { st.Close() })
+	svc := &service.Service{Store: st, Checker: inventory.DefaultChecker(), Now: o.Now}
 	// 1. The inventory.
 	doc, err := inventory.LoadPaths(exampleDir)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	plan, base, err := svc.Plan(ctx, doc, false)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := svc.ApplyPlan(ctx, base, plan); err != nil {
-		return err
+		return nil, err
 	}
 
 	// 2. A fake Mixpanel, and the gateway in front of it.
-	var received atomic.Int64
 	vln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	vendor := &http.Server{ReadHeaderTimeout: 5 * time.Second,
-		Handler: fakevendor.Handler(func(fakevendor.ReceivedRequest) { received.Add(1) })}
+		Handler: fakevendor.Handler(func(fakevendor.ReceivedRequest) { d.Received.Add(1) })}
 	go func() { _ = vendor.Serve(vln) }()
-	defer vendor.Close()
+	cleanup = append(cleanup, func() { vendor.Close() })
+	d.Vendor = vln.Addr().String()
 
 	key := make([]byte, 24)
 	_, _ = rand.Read(key)
 	hashKey := "demo-" + base64.RawURLEncoding.EncodeToString(key)
-	cfgPath := filepath.Join(d.dir, "gateway.yaml")
-	if err := demoGatewayConfig(filepath.Join(exampleDir, "gateway.yaml"), cfgPath, "http://"+vln.Addr().String(), filepath.Join(d.dir, "spool")); err != nil {
-		return err
+	cfgPath := filepath.Join(o.Dir, "gateway.yaml")
+	if err := demoGatewayConfig(filepath.Join(exampleDir, "gateway.yaml"), cfgPath, "http://"+vln.Addr().String(), filepath.Join(o.Dir, "spool")); err != nil {
+		return nil, err
 	}
 	lookup := func(k string) (string, bool) {
 		if k == "WEAKLINK_HASH_KEY" {
@@ -150,27 +217,28 @@ func (d *demo) run(ctx context.Context, addr, gatewayAddr string, addrChosen boo
 		return "", false
 	}
 	gctx, stopGateway := context.WithCancel(ctx)
-	defer stopGateway()
+	cleanup = append(cleanup, stopGateway)
 	metrics := gateway.NewMetrics()
-	g, err := gateway.New(gctx, gateway.Options{ConfigPath: cfgPath, Service: svc, Logger: d.log, Now: a.now,
+	g, err := gateway.New(gctx, gateway.Options{ConfigPath: cfgPath, Service: svc, Logger: o.Logger, Now: o.Now,
 		LookupEnv: lookup, AllowPrivateUpstreams: true, Metrics: metrics})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	gln, err := net.Listen("tcp", gatewayAddr)
+	gln, err := net.Listen("tcp", o.GatewayAddr)
 	if err != nil {
-		return fmt.Errorf("gateway: %w", err)
+		return nil, fmt.Errorf("gateway: %w", err)
 	}
 	gwDone := make(chan error, 1)
 	go func() { gwDone <- runGateway(gctx, g, gln, nil) }()
-	defer func() { stopGateway(); <-gwDone }()
+	cleanup = append(cleanup, func() { stopGateway(); <-gwDone })
+	d.Gateway = "http://" + gln.Addr().String()
 
 	// 3. Five users' dashboard traffic through the gateway.
-	if err := d.replay(ctx, "http://"+gln.Addr().String(), exampleDir); err != nil {
-		return err
+	if err := replayDemoTraffic(ctx, d.Gateway, exampleDir); err != nil {
+		return nil, err
 	}
 	if err := g.Ledger().Flush(ctx); err != nil {
-		return err
+		return nil, err
 	}
 	hash := gateway.NewEngine(g.Config().HashKeyBytes()).Hash
 	var rs []store.Residence
@@ -178,12 +246,12 @@ func (d *demo) run(ctx context.Context, addr, gatewayAddr string, addrChosen boo
 		rs = append(rs, store.Residence{Subject: hash(p.id), ExternalID: p.id, Jurisdiction: p.jurisdiction})
 	}
 	if err := svc.Store.PutResidence(ctx, rs); err != nil {
-		return err
+		return nil, err
 	}
 
 	// 4. The Mixpanel incident, replayed with today's dates: Mixpanel found
 	// the export sixteen days before it told acme, six hours ago.
-	now := a.now().UTC().Truncate(time.Minute)
+	now := o.Now().UTC().Truncate(time.Minute)
 	told := now.Add(-6 * time.Hour)
 	highRisk := false
 	in, err := svc.OpenIncident(ctx, incident.Incident{
@@ -204,47 +272,41 @@ func (d *demo) run(ctx context.Context, addr, gatewayAddr string, addrChosen boo
 		},
 	}, "demo")
 	if err != nil {
-		return fmt.Errorf("opening the incident: %w", err)
+		return nil, fmt.Errorf("opening the incident: %w", err)
 	}
 
 	// 5. The web app, and a one-time admin login.
+	d.Incident = in.ID
 	_, password, err := svc.AddUser(ctx, "admin", auth.RoleAdmin, "")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	profile, rules, err := loadOrgAndRules(filepath.Join(exampleDir, "organization.yaml"), "", false)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	srv, err := web.New(web.Options{Service: svc, Logins: service.NewLogins(svc.Store, a.now), Logger: d.log, Now: a.now,
+	d.Password = password
+	srv, err := web.New(web.Options{Service: svc, Logins: service.NewLogins(svc.Store, o.Now), Logger: o.Logger, Now: o.Now,
 		Profile: profile, Rules: rules, Version: Version, Gatherers: []prometheus.Gatherer{metrics.Registry}})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil && !addrChosen {
+	ln, err := net.Listen("tcp", o.Addr)
+	if err != nil && o.AnyPort {
 		ln, err = net.Listen("tcp", "127.0.0.1:0") // 8080 is taken: any free port
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
-	site := "http://" + ln.Addr().String()
-	fmt.Fprintf(a.out, `weaklink demo is running.
-
-  Web UI      %s/
-  Log in as   admin
-  Password    %s
-              (one-time: you will choose your own at the first login)
-
-  Gateway     http://%s  (/mp/ goes to a fake Mixpanel on %s; %d requests reached it)
-  Database    %s
-  Incident    %s/incidents/%s
-
-Follow the Mixpanel story: the dashboard, then Vendors → mixpanel (what flows to it
-and what the gateway let through), then the incident room (blast radius, legal
-clocks, contain, notify). Press Ctrl-C to stop.
-`, site, password, gln.Addr(), vln.Addr(), received.Load(), a.db, site, in.ID)
-	return srv.Serve(ctx, web.ServeOptions{Listener: ln, ShutdownTimeout: 5 * time.Second})
+	d.URL = "http://" + ln.Addr().String()
+	go func() {
+		err := srv.Serve(ctx, web.ServeOptions{Listener: ln, ShutdownTimeout: 5 * time.Second})
+		for i := len(cleanup) - 1; i >= 0; i-- {
+			cleanup[i]()
+		}
+		d.done <- err
+	}()
+	return d, nil
 }
 
 // demoGatewayConfig writes the example gateway configuration with its
@@ -267,9 +329,9 @@ func demoGatewayConfig(from, to, upstream, spool string) error {
 	return os.WriteFile(to, []byte(s), 0o600)
 }
 
-// replay sends each demo user's copy of the recorded dashboard traffic
-// (a Mixpanel track and engage request) through the gateway.
-func (d *demo) replay(ctx context.Context, gatewayURL, exampleDir string) error {
+// replayDemoTraffic sends each demo user's copy of the recorded dashboard
+// traffic (a Mixpanel track and engage request) through the gateway.
+func replayDemoTraffic(ctx context.Context, gatewayURL, exampleDir string) error {
 	client := &http.Client{Timeout: 10 * time.Second}
 	for _, kind := range []string{"track", "engage"} {
 		raw, err := os.ReadFile(filepath.Join(exampleDir, "traffic", kind+".form"))

@@ -85,11 +85,11 @@ func chromium(t *testing.T) string {
 
 // chrome is one headless Chromium with one tab, for one test.
 type chrome struct {
-	t   *testing.T
-	e   *env
-	ctx context.Context // the tab; it ends with the test's deadline
-	dir string          // where the screenshots go
-	n   int             // screenshots taken
+	t    *testing.T
+	base string          // the server's URL
+	ctx  context.Context // the tab; it ends with the test's deadline
+	dir  string          // where the screenshots go
+	n    int             // screenshots taken
 
 	mu       sync.Mutex
 	problems []string // exceptions and console errors of the pages
@@ -98,8 +98,14 @@ type chrome struct {
 
 func newChrome(t *testing.T, e *env) *chrome {
 	t.Helper()
+	return newChromeAt(t, e.ts.URL)
+}
+
+// newChromeAt is newChrome for a server at base (http://127.0.0.1:PORT).
+func newChromeAt(t *testing.T, base string) *chrome {
+	t.Helper()
 	exe := chromium(t)
-	b := &chrome{t: t, e: e, dir: artefactDir(t)}
+	b := &chrome{t: t, base: base, dir: artefactDir(t)}
 	profile := t.TempDir() // removed after the browser stops (cleanups run in reverse)
 	out := &syncBuffer{}
 	opts := []chromedp.ExecAllocatorOption{
@@ -269,7 +275,7 @@ func jsQuote(s string) string {
 	return string(j)
 }
 
-func (b *chrome) url(path string) string { return b.e.ts.URL + path }
+func (b *chrome) url(path string) string { return b.base + path }
 
 // open loads a page of the server and waits for it.
 func (b *chrome) open(path string) {

@@ -19,8 +19,8 @@ func TestUIDashboard(t *testing.T) {
 	eachBackend(t, func(t *testing.T, db string) {
 		e := newEnv(t, db, true)
 		if err := e.store.RecordLedger(ctx, nil, []store.ActionCount{
-			{Vendor: "mixpanel", Action: "drop", Category: "user.contact.email", Count: 40},
-			{Vendor: "mixpanel", Action: "hash", Category: "user.unique_id", Count: 10},
+			{Vendor: "mixpanel", Action: "dropped", Category: "user.contact.email", Count: 40},
+			{Vendor: "mixpanel", Action: "hashed", Category: "user.unique_id", Count: 10},
 		}); err != nil {
 			t.Fatal(err)
 		}
@@ -46,7 +46,7 @@ func TestUIDashboard(t *testing.T) {
 			`<svg class="chart" id="vendors-chart"`, `role="img"`, `<title id="vendors-chart-title">`,
 			"<strong>" + strconv.FormatInt(vendors, 10) + "</strong> vendors",
 			`href="/vendors?category=analytics"`,
-			`<svg class="chart" id="gateway-chart"`, "mixpanel, drop: 40", "mixpanel, hash: 10",
+			`<svg class="chart" id="gateway-chart"`, "mixpanel, dropped: 40", "mixpanel, hashed: 10",
 			"&lt;script&gt;alert(&#34;t&#34;)&lt;/script&gt; export",
 			`data-countdown="` + deadline + `"`, "1d 18h left",
 		} {
