@@ -288,6 +288,7 @@ var (
 		"import csv", "subjects import",
 		"vendors add", "vendors set", "vendors rm", "systems add", "systems set", "systems rm",
 		"flows add", "flows rm", "incident notify", "users passwd",
+		"users link-sso", "users unlink-sso", "users sso",
 	)
 )
 

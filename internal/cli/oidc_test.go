@@ -29,6 +29,8 @@ func TestServeOIDCFlags(t *testing.T) {
 		{"", append(append(append([]string{}, issuer...), redirect...), "--oidc-client-id", "weaklink"), "needs the client secret in $WEAKLINK_OIDC_CLIENT_SECRET"},
 		{secret, append(append([]string{"--oidc-issuer", "http://login.example.com"}, redirect...), "--oidc-client-id", "weaklink"), "use https"},
 		{secret, append(append(append([]string{}, issuer...), redirect...), "--oidc-client-id", "weaklink", "--oidc-default-role", "admin"), "may be viewer, auditor or editor"},
+		{secret, append(append(append([]string{}, issuer...), redirect...), "--oidc-client-id", "weaklink", "--oidc-default-role", "editor"), "needs an allowed domain (--oidc-allowed-domain)"},
+		{secret, []string{"--oidc-link-existing"}, "the --oidc-* flags need --oidc-issuer"},
 	} {
 		t.Setenv(oidcSecretEnv, tc.env)
 		var out, errOut bytes.Buffer
@@ -40,7 +42,8 @@ func TestServeOIDCFlags(t *testing.T) {
 
 	t.Setenv(oidcSecretEnv, secret)
 	url, errOut, done := startServe(t, db, "--oidc-issuer", "http://127.0.0.1:1", "--oidc-client-id", "weaklink",
-		"--oidc-redirect-url", "http://127.0.0.1:8080/auth/oidc/callback", "--oidc-default-role", "Viewer")
+		"--oidc-redirect-url", "http://127.0.0.1:8080/auth/oidc/callback", "--oidc-default-role", "Viewer", "--oidc-allowed-domain", "example.com",
+		"--oidc-link-existing")
 	res, err := http.Get(url + "/login")
 	if err != nil {
 		t.Fatal(err)
@@ -62,4 +65,35 @@ func TestServeOIDCFlags(t *testing.T) {
 	if strings.Contains(errOut.String(), secret) {
 		t.Error("serve logged the client secret")
 	}
+}
+
+// TestUsersLinkSSO: an admin links an account at the provider to a user,
+// lists and removes the link; a second link of the same account, or of
+// the same user at the same issuer, is refused and changes nothing; the
+// audit log records links with the operating-system user as the actor.
+func TestUsersLinkSSO(t *testing.T) {
+	eachBackend(t, func(t *testing.T, db string) {
+		const idp = "https://login.example.com/realms/acme"
+		ok(t, db, "users", "add", "ada", "--role", "admin")
+		ok(t, db, "users", "add", "grace", "--role", "editor")
+		if out := ok(t, db, "users", "link-sso", "Ada", "--issuer", idp, "--subject", "f3a9-ada"); out != "Linked f3a9-ada at "+idp+" to user ada.\n" {
+			t.Errorf("link-sso: %q", out)
+		}
+		refused(t, db, 1, "linked to user ada already", "", "users", "link-sso", "grace", "--issuer", idp, "--subject", "f3a9-ada")
+		refused(t, db, 1, "user ada is linked to another identity", "", "users", "link-sso", "ada", "--issuer", idp, "--subject", "other")
+		refused(t, db, 1, "give the provider's issuer URL exactly", "", "users", "link-sso", "ada", "--issuer", "login.example.com", "--subject", "x")
+		refused(t, db, 1, "subject: give the account's sub claim", "", "users", "link-sso", "grace", "--issuer", idp, "--subject", strings.Repeat("s", 256))
+		refused(t, db, 1, "not found", "", "users", "link-sso", "nobody", "--issuer", idp, "--subject", "x")
+		if out := ok(t, db, "users", "sso", "ada"); !strings.Contains(out, idp) || !strings.Contains(out, "f3a9-ada") {
+			t.Errorf("users sso:\n%s", out)
+		}
+		if audit := ok(t, db, "audit", "list", "--format", "json"); !strings.Contains(audit, `"action": "link"`) || !strings.Contains(audit, `f3a9-ada`) {
+			t.Errorf("audit list:\n%s", audit)
+		}
+		if out := ok(t, db, "users", "unlink-sso", "ada", "--issuer", idp); !strings.Contains(out, "Unlinked user ada") {
+			t.Errorf("unlink-sso: %q", out)
+		}
+		refused(t, db, 1, "has no identity at", "", "users", "unlink-sso", "ada", "--issuer", idp)
+		ok(t, db, "users", "link-sso", "grace", "--issuer", idp, "--subject", "f3a9-ada")
+	})
 }

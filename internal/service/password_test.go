@@ -1,6 +1,7 @@
 package service_test
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -168,5 +169,69 @@ func TestChangePassword(t *testing.T) {
 	// Changing one's own password again never sets the flag.
 	if u, _, _, err := logins.ChangePassword(ctx, "ada", mine, mine+" again", ip); err != nil || u.MustChangePassword {
 		t.Errorf("second change: %+v %v", u, err)
+	}
+}
+
+// TestRequirePasswordChangeNoPassword: a forced change of a user without
+// a password (single sign-on) is refused, precisely, and changes nothing.
+func TestRequirePasswordChangeNoPassword(t *testing.T) {
+	svc, _, _ := authService(t)
+	if _, err := svc.Store.CreateUser(ctx, auth.User{Name: "sso", Role: auth.RoleViewer}); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := svc.Store.GetUser(ctx, "sso")
+	_, err := svc.RequirePasswordChange(ctx, "SSO")
+	if !errors.Is(err, service.ErrInvalid) || !strings.Contains(err.Error(), "user sso has no password (it signs in by single sign-on), so there is none to change") {
+		t.Errorf("forced change without a password: %v", err)
+	}
+	if after, _ := svc.Store.GetUser(ctx, "sso"); after != before {
+		t.Errorf("the refusal changed the user: %+v", after)
+	}
+	if _, err := svc.RequirePasswordChange(ctx, "nobody"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("unknown user: %v", err)
+	}
+}
+
+// resetMeanwhile is the real store, with an admin's password reset run
+// just before a user's own change reaches it: the interleaving a
+// read-then-write change would lose.
+type resetMeanwhile struct {
+	store.Store
+	reset func()
+}
+
+func (r resetMeanwhile) ChangePassword(c context.Context, name, oldHash, newHash string, x auth.Session) (auth.User, error) {
+	r.reset()
+	return r.Store.ChangePassword(c, name, oldHash, newHash, x)
+}
+
+// TestChangePasswordAdminResetMeanwhile: an admin's reset between the
+// check of the current password and the write is not overwritten; the
+// change fails with ErrPasswordChanged and leaves the admin's password,
+// its flag, and no new session.
+func TestChangePasswordAdminResetMeanwhile(t *testing.T) {
+	svc, _, clock := authService(t)
+	if _, _, err := svc.AddUserWith(ctx, "ada", auth.RoleAdmin, service.AdminPassword{Password: pw, NoChangeRequired: true}); err != nil {
+		t.Fatal(err)
+	}
+	const reset, mine = "an admin's brand new passphrase", "my own memorable passphrase"
+	logins := service.NewLogins(resetMeanwhile{svc.Store, func() {
+		if _, _, err := svc.SetPasswordWith(ctx, "ada", service.AdminPassword{Password: reset}); err != nil {
+			t.Fatal(err)
+		}
+	}}, clock.Now)
+	_, _, sec, err := logins.ChangePassword(ctx, "ada", pw, mine, "203.0.113.7")
+	if !errors.Is(err, service.ErrPasswordChanged) || !errors.Is(err, store.ErrConflict) || sec.ID != "" {
+		t.Fatalf("change after a reset: %v", err)
+	}
+	plain := service.NewLogins(svc.Store, clock.Now)
+	if _, _, err := plain.Login(ctx, "ada", mine, "203.0.113.7"); !errors.Is(err, service.ErrBadCredentials) {
+		t.Errorf("the user's new password overwrote the reset: %v", err)
+	}
+	if u, _ := svc.Store.GetUser(ctx, "ada"); !u.MustChangePassword {
+		t.Errorf("the reset's one-time flag was cleared: %+v", u)
+	}
+	if _, _, err := plain.Login(ctx, "ada", reset, "203.0.113.8"); err != nil {
+		t.Errorf("the admin's password: %v", err)
 	}
 }

@@ -419,3 +419,45 @@ func TestOneTimeRoutes(t *testing.T) {
 	}
 	e.checkLogs(gen)
 }
+
+// TestForcedChangeWithoutPassword: a user without a password (made by
+// single sign-on) cannot be made to change one: the PATCH is refused with
+// a precise message and changes nothing, not even the role asked for in
+// the same request; and a flag already set (older data) does not lock its
+// sessions out of the UI or the API.
+func TestForcedChangeWithoutPassword(t *testing.T) {
+	eachBackend(t, func(t *testing.T, db string) {
+		e := newEnv(t, db, true)
+		admin := e.tokens[auth.RoleAdmin]
+		e.user("sso", auth.RoleViewer)
+		before, _ := e.store.GetUser(ctx, "sso")
+		for _, body := range []string{`{"must_change_password": true}`, `{"role": "editor", "must_change_password": true}`} {
+			res := e.do(req{method: "PATCH", path: "/api/v1/users/SSO", bearer: admin, body: body})
+			if ae := res.apiErr(t); res.status != 400 || ae.Field != "must_change_password" ||
+				!strings.Contains(ae.Message, "user sso has no password (it signs in by single sign-on), so there is none to change") {
+				t.Errorf("%s: %d %s", body, res.status, res.body)
+			}
+		}
+		if after, _ := e.store.GetUser(ctx, "sso"); after != before {
+			t.Errorf("a refused patch changed the user: %+v", after)
+		}
+
+		// The flag set anyway: the session goes where its role allows.
+		if _, err := e.store.UpdateUser(ctx, "sso", store.UserUpdate{MustChangePassword: flagPtr(true)}); err != nil {
+			t.Fatal(err)
+		}
+		cookie := e.session("sso")
+		if res := e.page(pageReq{path: "/vendors", cookie: cookie}); res.status != 200 {
+			t.Errorf("a page: %d %q", res.status, res.header.Get("Location"))
+		}
+		if res := e.do(req{method: "GET", path: "/api/v1/vendors", cookie: cookie}); res.status != 200 {
+			t.Errorf("an API call: %d %s", res.status, res.body)
+		}
+		if body := e.okPage("/account/password", cookie); strings.Contains(body, `id="one-time"`) {
+			t.Error("the form says the (absent) password is one-time")
+		}
+		e.checkLogs()
+	})
+}
+
+func flagPtr(b bool) *bool { return &b }

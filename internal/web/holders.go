@@ -49,38 +49,67 @@ func (s *Server) holderCounts(ctx context.Context, tax *taxonomy.Tree) (map[stri
 }
 
 // countHolders expands each declared category to the keys whose who-has
-// it answers (itself, its ancestors and its descendants), and follows the
-// subprocessor links from each key's vendors.
+// it answers (itself, its ancestors and its descendants), and counts for
+// each key the vendors of its categories and those reachable from them
+// through subprocessor links. Vendors are numbered, and one stamp per
+// vendor marks those counted for the current key.
 func countHolders(tax *taxonomy.Tree, pairs, links map[string][]string) map[string]int {
-	direct := map[string]map[string]bool{}
-	for cat, vendors := range pairs {
+	num := map[string]int32{}
+	number := func(id string) int32 {
+		n, ok := num[id]
+		if !ok {
+			n = int32(len(num))
+			num[id] = n
+		}
+		return n
+	}
+	vendors := make(map[string][]int32, len(pairs)) // by declared category
+	keyCats := map[string][]string{}                // the declared categories each key answers for
+	for cat, ids := range pairs {
+		ns := make([]int32, len(ids))
+		for i, id := range ids {
+			ns[i] = number(id)
+		}
+		vendors[cat] = ns
 		keys := append([]string{cat}, taxonomy.Ancestors(cat)...)
 		for _, k := range append(keys, tax.Descendants(cat)...) {
-			set := direct[k]
-			if set == nil {
-				set = make(map[string]bool, len(vendors))
-				direct[k] = set
-			}
-			for _, v := range vendors {
-				set[v] = true
-			}
+			keyCats[k] = append(keyCats[k], cat)
 		}
 	}
-	counts := make(map[string]int, len(direct))
-	for key, seen := range direct {
-		queue := make([]string, 0, len(seen))
-		for v := range seen {
-			queue = append(queue, v)
+	subs := map[int32][]int32{}
+	for v, ss := range links {
+		for _, sub := range ss {
+			subs[number(v)] = append(subs[number(v)], number(sub))
 		}
-		for ; len(queue) > 0; queue = queue[1:] {
-			for _, sub := range links[queue[0]] {
-				if !seen[sub] {
-					seen[sub] = true
-					queue = append(queue, sub)
+	}
+	stamp := make([]int32, len(num)) // the key's generation that counted the vendor
+	counts := make(map[string]int, len(keyCats))
+	var queue []int32
+	gen := int32(0)
+	for key, cats := range keyCats {
+		gen++
+		n := 0
+		queue = queue[:0]
+		visit := func(v int32) {
+			if stamp[v] != gen {
+				stamp[v] = gen
+				n++
+				if len(subs[v]) > 0 {
+					queue = append(queue, v)
 				}
 			}
 		}
-		counts[key] = len(seen)
+		for _, cat := range cats {
+			for _, v := range vendors[cat] {
+				visit(v)
+			}
+		}
+		for i := 0; i < len(queue); i++ {
+			for _, sub := range subs[queue[i]] {
+				visit(sub)
+			}
+		}
+		counts[key] = n
 	}
 	return counts
 }

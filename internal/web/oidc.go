@@ -583,9 +583,6 @@ func (o *sso) identity(issuer, subject string, claims map[string]any) (service.S
 	if !ok || strings.TrimSpace(v) == "" {
 		return refuse(http.StatusForbidden, "no "+claim+" claim", "The ID token has no "+claim+" claim to name a weaklink user: ask the provider's admin to release it to this client.")
 	}
-	if !isASCII(v) { // no case folding may turn it into another name (the Kelvin sign K)
-		return refuse(http.StatusForbidden, "bad user name", "The identity provider names you "+v+", which cannot be a weaklink user name: use ASCII letters, digits and . _ @ + -.")
-	}
 	email, _ := claims["email"].(string)
 	verified := false
 	switch ev := claims["email_verified"].(type) {
@@ -615,6 +612,9 @@ func (o *sso) identity(issuer, subject string, claims map[string]any) (service.S
 				return refuse(http.StatusForbidden, "hd not allowed", "Only accounts of the "+d+" domain may sign in here, and the provider's hd claim says yours is not one.")
 			}
 		}
+	}
+	if !isASCII(v) { // no case folding may turn it into another name (the Kelvin sign K)
+		return refuse(http.StatusForbidden, "bad user name", "The identity provider names you "+v+", which cannot be a weaklink user name: use ASCII letters, digits and . _ @ + -.")
 	}
 	if !verified {
 		email = ""

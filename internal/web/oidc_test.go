@@ -176,7 +176,16 @@ func (f *fakeIdP) token(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := f.now()
-	claims := map[string]any{"iss": f.ts.URL, "sub": "sub-0001", "aud": f.clientID, "iat": now.Unix(), "exp": now.Add(5 * time.Minute).Unix(), "nonce": g.nonce}
+	// One account per name unless the claims say otherwise: sub is the
+	// account, and single sign-on links it to its user.
+	sub := "sub-0001"
+	for _, k := range []string{"email", "preferred_username", "upn"} {
+		if v, ok := f.claims[k].(string); ok && v != "" {
+			sub = "sub-" + strings.ToLower(v)
+			break
+		}
+	}
+	claims := map[string]any{"iss": f.ts.URL, "sub": sub, "aud": f.clientID, "iat": now.Unix(), "exp": now.Add(5 * time.Minute).Unix(), "nonce": g.nonce}
 	for k, v := range f.claims {
 		claims[k] = v
 	}
@@ -512,8 +521,11 @@ func TestOIDCProvisioning(t *testing.T) {
 		}); err != nil {
 			t.Fatal(err)
 		}
-		if !slices.Equal(creates, []string{"create user:grace@example.com"}) {
+		if !slices.Equal(creates, []string{"create user:grace@example.com", "link user:grace@example.com"}) {
 			t.Errorf("audit of the new user: %v", creates)
+		}
+		if id, err := e.store.GetIdentity(ctx, idp.ts.URL, "sub-grace@example.com"); err != nil || id.User != "grace@example.com" {
+			t.Errorf("the new user's account is not linked: %+v %v", id, err)
 		}
 		// No password: a password login is refused.
 		if r := e.do(req{method: "POST", path: "/api/v1/login", body: map[string]string{"username": "grace@example.com", "password": password}}); r.status != 401 {
@@ -575,6 +587,7 @@ func TestOIDCConfig(t *testing.T) {
 		{func(o *web.OIDC) { o.RedirectURL = "http://weaklink.example.com/auth/oidc/callback" }, "redirect URL"},
 		{func(o *web.OIDC) { o.DefaultRole = auth.RoleAdmin }, "may be viewer, auditor or editor"},
 		{func(o *web.OIDC) { o.DefaultRole = "viewr" }, `unknown role "viewr"`},
+		{func(o *web.OIDC) { o.DefaultRole = auth.RoleEditor }, `default role "editor" needs an allowed domain (--oidc-allowed-domain)`},
 		{func(o *web.OIDC) { o.AllowedDomain = "not a domain" }, "allowed domain"},
 		{func(o *web.OIDC) { o.UsernameClaim = "e mail" }, "username claim"},
 	} {

@@ -3,6 +3,8 @@ package sqlstore
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/weaklink/weaklink/internal/store"
 )
@@ -39,23 +41,47 @@ func (s *DB) VendorNames(ctx context.Context, f store.VendorFilter) ([]store.Ven
 	}, s.q(`SELECT id, name FROM vendors`+cond+" ORDER BY "+order+s.paging(f.Limit, f.Offset)), args...)
 }
 
-// CategoryVendors reads the distinct (category, vendor) pairs of
-// flow_categories, from its covering index.
+// vendorSep joins vendor ids in CategoryVendors' aggregate: the ASCII
+// unit separator, which a slug cannot hold.
+const vendorSep = "\x1f"
+
+// CategoryVendors reads flow_categories as one row per category, its
+// vendor ids joined (string_agg, in SQLite since 3.44 and in PostgreSQL):
+// a few dozen rows instead of one per (flow, category), and no sort in
+// the database. The ids are sorted and deduplicated here. A category
+// whose ids do not split back into its row count (an id holding the
+// separator) is read again, plainly.
 func (s *DB) CategoryVendors(ctx context.Context) (map[string][]string, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT category, vendor_id FROM flow_categories ORDER BY category, vendor_id`)
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT category, COUNT(*), string_agg(vendor_id, ?) FROM flow_categories GROUP BY category`), vendorSep)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	out := map[string][]string{}
+	var odd []string
 	for rows.Next() {
-		var c, v string
-		if err := rows.Scan(&c, &v); err != nil {
+		var c, joined string
+		var n int
+		if err := rows.Scan(&c, &n, &joined); err != nil {
 			return nil, err
 		}
-		out[c] = append(out[c], v)
+		ids := strings.Split(joined, vendorSep)
+		if len(ids) != n {
+			odd = append(odd, c)
+			continue
+		}
+		slices.Sort(ids)
+		out[c] = slices.Compact(ids)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for _, c := range odd {
+		if out[c], err = list(ctx, s.db, scanString, s.q(`SELECT DISTINCT vendor_id FROM flow_categories WHERE category = ? ORDER BY vendor_id`), c); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // InventoryVersion reads the inventory's version.
