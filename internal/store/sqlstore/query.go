@@ -44,7 +44,17 @@ func (s *DB) ListVendors(ctx context.Context, f store.VendorFilter) ([]inventory
 	if err != nil || len(vendors) == 0 {
 		return vendors, err
 	}
-	links, err := s.links(ctx, s.db)
+	// A page reads the links of its own vendors; a whole list, all links.
+	var links map[string][]string
+	if f.Limit > 0 && len(vendors) <= maxLinkIDs {
+		ids := make([]any, len(vendors))
+		for i, v := range vendors {
+			ids[i] = v.ID
+		}
+		links, err = s.linksOf(ctx, ids)
+	} else {
+		links, err = s.links(ctx, s.db)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -52,6 +62,29 @@ func (s *DB) ListVendors(ctx context.Context, f store.VendorFilter) ([]inventory
 		vendors[i].Subprocessors = links[vendors[i].ID]
 	}
 	return vendors, nil
+}
+
+// maxLinkIDs bounds the ids in one IN list (SQLite allows 32,766
+// parameters; pages are at most 1,000 vendors).
+const maxLinkIDs = 1000
+
+// linksOf reads the subprocessor links of the vendors ids names.
+func (s *DB) linksOf(ctx context.Context, ids []any) (map[string][]string, error) {
+	out := map[string][]string{}
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT vendor_id, subprocessor_id FROM vendor_subprocessors WHERE vendor_id IN (`+
+		placeholders(len(ids))+`) ORDER BY vendor_id, subprocessor_id`), ids...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var v, sp string
+		if err := rows.Scan(&v, &sp); err != nil {
+			return nil, err
+		}
+		out[v] = append(out[v], sp)
+	}
+	return out, rows.Err()
 }
 
 // CountVendors counts the vendors f selects.

@@ -43,6 +43,18 @@ func testVendorPaging(t *testing.T, open Opener) {
 	if n, err := s.CountVendors(ctx, store.VendorFilter{Status: "active", Limit: 1}); err != nil || n != 2 {
 		t.Errorf("CountVendors(active) = %d, %v", n, err)
 	}
+	// A page carries its vendors' subprocessors, as the whole list does.
+	all, err := s.ListVendors(ctx, store.VendorFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for off := range all {
+		page, err := s.ListVendors(ctx, store.VendorFilter{Limit: 1, Offset: off})
+		if err != nil || len(page) != 1 {
+			t.Fatalf("page %d: %v %v", off, page, err)
+		}
+		mustEqual(t, "subprocessors of "+page[0].ID, page[0].Subprocessors, all[off].Subprocessors)
+	}
 	if _, err := s.ListVendors(ctx, store.VendorFilter{Sort: "shoe_size"}); err == nil {
 		t.Error("an unknown sort key was accepted")
 	}
