@@ -111,22 +111,25 @@ finish (--shutdown-timeout). See docs/api.md.`,
 			if tlsCert != "" {
 				scheme = "https"
 			}
-			log.Info("serve: listening", "addr", ln.Addr().String(), "db", svc.Store.Backend())
-			fmt.Fprintf(a.out, "weaklink serve listening on %s://%s (API: /api/v1, OpenAPI: /api/v1/openapi.json)\n", scheme, ln.Addr())
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			if gw.config == "" {
-				return srv.Serve(ctx, o)
-			}
-			gwDone, err := a.startGateway(ctx, svc, log, gw)
-			if err != nil {
-				ln.Close()
-				if o.MetricsListener != nil {
-					o.MetricsListener.Close()
+			// The gateway first: once serve says it listens, everything does.
+			var gwDone <-chan error
+			if gw.config != "" {
+				if gwDone, err = a.startGateway(ctx, svc, log, gw); err != nil {
+					ln.Close()
+					if o.MetricsListener != nil {
+						o.MetricsListener.Close()
+					}
+					return err
 				}
+			}
+			log.Info("serve: listening", "addr", ln.Addr().String(), "db", svc.Store.Backend())
+			fmt.Fprintf(a.out, "weaklink serve listening on %s://%s (API: /api/v1, OpenAPI: /api/v1/openapi.json)\n", scheme, ln.Addr())
+			err = srv.Serve(ctx, o)
+			if gwDone == nil {
 				return err
 			}
-			err = srv.Serve(ctx, o)
 			stop()
 			return errors.Join(err, <-gwDone)
 		},
