@@ -20,6 +20,7 @@ import (
 	"github.com/weaklink/weaklink/internal/inventory"
 	"github.com/weaklink/weaklink/internal/inventory/invgen"
 	"github.com/weaklink/weaklink/internal/service"
+	"github.com/weaklink/weaklink/internal/store"
 	"github.com/weaklink/weaklink/internal/web"
 )
 
@@ -162,6 +163,77 @@ func benchGET(b *testing.B, url, token string) {
 	b.ReportMetric(float64(bytesRead.Load())/float64(b.N), "B/resp")
 }
 
+// ui10k is a server over 10,000 vendors, 200 systems and 30,000 flows in
+// SQLite, with an API token for each role asked for.
+type ui10k struct {
+	st     store.Store
+	svc    *service.Service
+	inv    inventory.Inventory
+	tokens map[auth.Role]string
+}
+
+func newUI10k(b *testing.B, roles ...auth.Role) *ui10k {
+	b.Helper()
+	st, err := cli.OpenStore(ctx, filepath.Join(b.TempDir(), "bench.db"), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close() })
+	u := &ui10k{st: st, svc: service.New(st), tokens: map[auth.Role]string{},
+		inv: invgen.Generate(invgen.Size{Vendors: 10_000, Systems: 200, Flows: 30_000}, 1)}
+	plan, base, err := u.svc.Plan(ctx, inventory.FromInventory(u.inv), false)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := u.svc.ApplyPlan(ctx, base, plan); err != nil {
+		b.Fatal(err)
+	}
+	for _, role := range roles {
+		if _, err := st.CreateUser(ctx, auth.User{Name: string(role), Role: role}); err != nil {
+			b.Fatal(err)
+		}
+		_, sec, err := u.svc.CreateToken(ctx, service.TokenRequest{User: string(role)})
+		if err != nil {
+			b.Fatal(err)
+		}
+		u.tokens[role] = sec.Reveal()
+	}
+	return u
+}
+
+func (u *ui10k) server(b *testing.B) *web.Server {
+	b.Helper()
+	srv, err := web.New(web.Options{Service: u.svc, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return srv
+}
+
+// benchPage gets path b.N times from the handler h gives (a new server
+// each time measures a cold cache; h runs outside the timer) and reports
+// ms/page and the page's size.
+func benchPage(b *testing.B, path, token string, h func() http.Handler) {
+	req := httptest.NewRequest("GET", path, nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	var size int
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		b.StopTimer()
+		srv := h()
+		b.StartTimer()
+		rec := httptest.NewRecorder()
+		srv.ServeHTTP(rec, req)
+		if rec.Code != 200 {
+			b.Fatalf("%s: %d %.300s", path, rec.Code, rec.Body.String())
+		}
+		size = rec.Body.Len()
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/page")
+	b.ReportMetric(float64(size), "B/page")
+}
+
 // BenchmarkUIVendorList10k measures the server time of the web UI's
 // vendor list over 10,000 vendors (and 30,000 flows) in SQLite: the
 // handler alone, called directly with a recorder, so the figure is what
@@ -172,32 +244,8 @@ func benchGET(b *testing.B, url, token string) {
 //
 //	go test ./internal/web -run '^$' -bench UIVendorList10k -benchtime 50x
 func BenchmarkUIVendorList10k(b *testing.B) {
-	db := filepath.Join(b.TempDir(), "bench.db")
-	st, err := cli.OpenStore(ctx, db, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { st.Close() })
-	svc := service.New(st)
-	inv := invgen.Generate(invgen.Size{Vendors: 10_000, Systems: 200, Flows: 30_000}, 1)
-	plan, base, err := svc.Plan(ctx, inventory.FromInventory(inv), false)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := svc.ApplyPlan(ctx, base, plan); err != nil {
-		b.Fatal(err)
-	}
-	if _, err := st.CreateUser(ctx, auth.User{Name: "viewer", Role: auth.RoleViewer}); err != nil {
-		b.Fatal(err)
-	}
-	_, sec, err := svc.CreateToken(ctx, service.TokenRequest{User: "viewer"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	srv, err := web.New(web.Options{Service: svc, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		b.Fatal(err)
-	}
+	u := newUI10k(b, auth.RoleViewer)
+	srv := u.server(b)
 	for _, p := range []struct{ name, path string }{
 		{"first-page", "/vendors"},
 		{"last-page-by-name", "/vendors?sort=name&page=200"},
@@ -207,21 +255,7 @@ func BenchmarkUIVendorList10k(b *testing.B) {
 		{"dashboard", "/dashboard"},
 	} {
 		b.Run(p.name, func(b *testing.B) {
-			req := httptest.NewRequest("GET", p.path, nil)
-			req.Header.Set("Authorization", "Bearer "+sec.Reveal())
-			var size int
-			b.ReportAllocs()
-			b.ResetTimer()
-			for range b.N {
-				rec := httptest.NewRecorder()
-				srv.ServeHTTP(rec, req)
-				if rec.Code != 200 {
-					b.Fatalf("%s: %d %.300s", p.path, rec.Code, rec.Body.String())
-				}
-				size = rec.Body.Len()
-			}
-			b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/page")
-			b.ReportMetric(float64(size), "B/page")
+			benchPage(b, p.path, u.tokens[auth.RoleViewer], func() http.Handler { return srv })
 		})
 	}
 }
@@ -236,45 +270,17 @@ func BenchmarkUIVendorList10k(b *testing.B) {
 //
 //	go test ./internal/web -run '^$' -bench UIPages10k -benchtime 20x
 func BenchmarkUIPages10k(b *testing.B) {
-	db := filepath.Join(b.TempDir(), "bench.db")
-	st, err := cli.OpenStore(ctx, db, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { st.Close() })
-	svc := service.New(st)
-	inv := invgen.Generate(invgen.Size{Vendors: 10_000, Systems: 200, Flows: 30_000}, 1)
-	plan, base, err := svc.Plan(ctx, inventory.FromInventory(inv), false)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := svc.ApplyPlan(ctx, base, plan); err != nil {
-		b.Fatal(err)
-	}
+	u := newUI10k(b, auth.RoleViewer, auth.RoleEditor)
 	for i := range 200 {
-		in := incident.Incident{Vendor: inv.Vendors[i*37].ID, Title: fmt.Sprintf("Incident %d", i), Categories: []string{"user.contact.email"}}
+		in := incident.Incident{Vendor: u.inv.Vendors[i*37].ID, Title: fmt.Sprintf("Incident %d", i), Categories: []string{"user.contact.email"}}
 		if i >= 10 {
 			in.Status = incident.StatusClosed
 		}
-		if _, err := svc.OpenIncident(ctx, in, "bench"); err != nil {
+		if _, err := u.svc.OpenIncident(ctx, in, "bench"); err != nil {
 			b.Fatal(err)
 		}
 	}
-	tokens := map[auth.Role]string{}
-	for _, role := range []auth.Role{auth.RoleViewer, auth.RoleEditor} {
-		if _, err := st.CreateUser(ctx, auth.User{Name: string(role), Role: role}); err != nil {
-			b.Fatal(err)
-		}
-		_, sec, err := svc.CreateToken(ctx, service.TokenRequest{User: string(role)})
-		if err != nil {
-			b.Fatal(err)
-		}
-		tokens[role] = sec.Reveal()
-	}
-	srv, err := web.New(web.Options{Service: svc, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		b.Fatal(err)
-	}
+	srv := u.server(b)
 	for _, p := range []struct {
 		name, path string
 		role       auth.Role
@@ -288,29 +294,11 @@ func BenchmarkUIPages10k(b *testing.B) {
 		{"incidents-editor", "/incidents", auth.RoleEditor, false},
 	} {
 		b.Run(p.name, func(b *testing.B) {
-			req := httptest.NewRequest("GET", p.path, nil)
-			req.Header.Set("Authorization", "Bearer "+tokens[p.role])
-			var size int
-			b.ReportAllocs()
-			b.ResetTimer()
-			for range b.N {
-				h := srv
-				if p.fresh {
-					b.StopTimer()
-					if h, err = web.New(web.Options{Service: svc, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}); err != nil {
-						b.Fatal(err)
-					}
-					b.StartTimer()
-				}
-				rec := httptest.NewRecorder()
-				h.ServeHTTP(rec, req)
-				if rec.Code != 200 {
-					b.Fatalf("%s: %d %.300s", p.path, rec.Code, rec.Body.String())
-				}
-				size = rec.Body.Len()
+			h := func() http.Handler { return srv }
+			if p.fresh {
+				h = func() http.Handler { return u.server(b) }
 			}
-			b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/page")
-			b.ReportMetric(float64(size), "B/page")
+			benchPage(b, p.path, u.tokens[p.role], h)
 		})
 	}
 }

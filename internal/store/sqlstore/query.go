@@ -70,21 +70,8 @@ const maxLinkIDs = 1000
 
 // linksOf reads the subprocessor links of the vendors ids names.
 func (s *DB) linksOf(ctx context.Context, ids []any) (map[string][]string, error) {
-	out := map[string][]string{}
-	rows, err := s.db.QueryContext(ctx, s.q(`SELECT vendor_id, subprocessor_id FROM vendor_subprocessors WHERE vendor_id IN (`+
-		placeholders(len(ids))+`) ORDER BY vendor_id, subprocessor_id`), ids...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var v, sp string
-		if err := rows.Scan(&v, &sp); err != nil {
-			return nil, err
-		}
-		out[v] = append(out[v], sp)
-	}
-	return out, rows.Err()
+	return scanLinks(s.db.QueryContext(ctx, s.q(`SELECT vendor_id, subprocessor_id FROM vendor_subprocessors WHERE vendor_id IN (`+
+		placeholders(len(ids))+`) ORDER BY vendor_id, subprocessor_id`), ids...))
 }
 
 // CountVendors counts the vendors f selects.

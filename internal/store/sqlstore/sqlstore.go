@@ -301,7 +301,11 @@ type querier interface {
 }
 
 func (s *DB) links(ctx context.Context, q querier) (map[string][]string, error) {
-	rows, err := q.QueryContext(ctx, `SELECT vendor_id, subprocessor_id FROM vendor_subprocessors ORDER BY vendor_id, subprocessor_id`)
+	return scanLinks(q.QueryContext(ctx, `SELECT vendor_id, subprocessor_id FROM vendor_subprocessors ORDER BY vendor_id, subprocessor_id`))
+}
+
+// scanLinks reads (vendor, subprocessor) rows into a map.
+func scanLinks(rows *sql.Rows, err error) (map[string][]string, error) {
 	if err != nil {
 		return nil, err
 	}
