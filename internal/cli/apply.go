@@ -232,7 +232,7 @@ is written as inventory-as-code YAML instead of into the database.`,
 			if err != nil {
 				return err
 			}
-			plan, err := svc.ImportVendors(cmd.Context(), vendors, dryRun)
+			plan, err := svc.ImportVendors(cmd.Context(), vendors, report.NamedIDs, dryRun)
 			if err != nil {
 				return err
 			}

@@ -335,6 +335,33 @@ func TestImportCSV(t *testing.T) {
 		if m := vendorJSON(t, db, "mixpanel"); !slices.Contains(m.Tags, "keep-me") {
 			t.Errorf("re-import blanked tags: %+v", m)
 		}
+		// A row without an id is matched by what identifies the vendor
+		// (its catalog entry, else its domain), not by how the sheet
+		// spells its name; an id the sheet gives is taken as given.
+		again := filepath.Join(dir, "again.csv")
+		if err := os.WriteFile(again, []byte("Vendor Name,Website,Business Owner\n"+
+			"Mixpanel Inc.,https://www.mixpanel.com,Data team\n"+
+			"Acme Payroll Ltd,acmepayroll.example,People\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if out := ok(t, db, "import", "csv", again); strings.Contains(out, "+ vendor") {
+			t.Errorf("re-import under other names added vendors:\n%s", out)
+		}
+		if vs := listVendors(t, db); len(vs) != 2 {
+			t.Errorf("%d vendors after a re-import under other names", len(vs))
+		}
+		if m := vendorJSON(t, db, "mixpanel"); m.Name != "Mixpanel" || m.Owner != "Data team" {
+			t.Errorf("mixpanel after the re-import: name %q, owner %q", m.Name, m.Owner)
+		}
+		second := filepath.Join(dir, "second.csv")
+		if err := os.WriteFile(second, []byte("id,Vendor Name,Website\nmixpanel-eu,Mixpanel EU,https://mixpanel.com\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if out := ok(t, db, "import", "csv", second); !strings.Contains(out, "+ vendor mixpanel-eu") {
+			t.Errorf("an explicit id was merged into another vendor:\n%s", out)
+		}
+		ok(t, db, "vendors", "rm", "mixpanel-eu")
+
 		// Malformed CSV: a precise error, nothing written.
 		bad := filepath.Join(dir, "bad.csv")
 		if err := os.WriteFile(bad, []byte("Vendor Name,Website\n\"Unclosed,https://x.example\n"), 0o644); err != nil {

@@ -176,7 +176,8 @@ func (a *app) runDiscover(ctx context.Context, paths []string, f discoverFlags, 
 		report.Vendors = discover.Summarize(report.Findings)
 	}
 
-	needInventory := against || f.against || f.check || f.record
+	// A baseline accepts drift, which needs the inventory to compare with.
+	needInventory := against || f.against || f.check || f.record || f.writeBaseline != ""
 	if needInventory {
 		svc, err := a.service(ctx)
 		if err != nil {
@@ -214,11 +215,12 @@ func (a *app) runDiscover(ctx context.Context, paths []string, f discoverFlags, 
 			fmt.Fprintln(a.errOut)
 		}
 		if f.writeBaseline != "" {
-			if err := a.writeOutput(f.writeBaseline, func(w io.Writer) error {
-				return discover.NewBaseline(report.Drift, f.baselineReason, a.now()).Write(w)
-			}); err != nil {
+			nb := discover.NewBaseline(report.Drift, f.baselineReason, a.now())
+			if err := a.writeOutput(f.writeBaseline, nb.Write); err != nil {
 				return err
 			}
+			// What it accepts is accepted in this run's check too.
+			nb.Apply(report.Drift)
 		}
 	}
 	if err := a.writeOutput(f.output, func(w io.Writer) error {

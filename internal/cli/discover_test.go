@@ -196,6 +196,18 @@ func TestDiscoverAgainstInventory(t *testing.T) {
 		if r := run(t, db, discoverArgs(app, "discover", "--check", "--baseline", base)...); r.code != 0 {
 			t.Fatalf("--check with baseline: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 		}
+		// discover writes the same baseline without --check; with it, what
+		// the new baseline accepts passes this run's check.
+		base2 := filepath.Join(t.TempDir(), "baseline2.yaml")
+		ok(t, db, discoverArgs(app, "discover", "--write-baseline", base2)...)
+		b1, _ := os.ReadFile(base)
+		b2, err := os.ReadFile(base2)
+		if err != nil || len(b2) == 0 || strings.Count(string(b2), "- key:") == 0 || strings.Count(string(b1), "- key:") != strings.Count(string(b2), "- key:") {
+			t.Errorf("discover --write-baseline wrote %q (%v); drift wrote %q", b2, err, b1)
+		}
+		if r := run(t, db, discoverArgs(app, "discover", "--check", "--write-baseline", filepath.Join(t.TempDir(), "b3.yaml"))...); r.code != 0 {
+			t.Errorf("--check --write-baseline: exit %d\n%s", r.code, r.stderr)
+		}
 
 		// --record writes one discovered flow per (system, vendor) and a
 		// proposed vendor for fullstory; a second run changes nothing.

@@ -150,6 +150,10 @@ type CSVReport struct {
 	Columns  map[string]string `json:"columns"`  // header as written → vendor field it maps to
 	Unmapped []string          `json:"unmapped"` // headers it could not map (in file order)
 	Problems []CSVProblem      `json:"problems"` // rows or cells skipped, each with line and column
+	// NamedIDs are the ids made from a vendor's name (the sheet had no id
+	// for it): an import may match such a row to a stored vendor with
+	// another id by its catalog entry or its domain.
+	NamedIDs map[string]bool `json:"-"`
 }
 
 // CSVProblem is a row or cell ReadVendorsCSV skipped or changed. Line is the
@@ -246,6 +250,7 @@ func ReadVendorsCSV(r io.Reader, file string, cat *catalog.Catalog) ([]Vendor, C
 	if err := csvCheckSize(file, headerLine, header, nil); err != nil {
 		return nil, rep, err
 	}
+	rep.NamedIDs = map[string]bool{}
 	im := &vendorCSVImport{
 		file:   file,
 		cat:    cat,
@@ -456,6 +461,7 @@ func (im *vendorCSVImport) row(rec []string, line, row1 int) (Vendor, bool) {
 			im.problem("name", "cannot make an id from the name %q; add an id column; row skipped", v.Name)
 			return Vendor{}, false
 		}
+		im.rep.NamedIDs[v.ID] = true
 	default:
 		im.problem("", "row has neither a vendor name nor an id; skipped")
 		return Vendor{}, false

@@ -8,7 +8,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/weaklink/weaklink/internal/inventory"
@@ -96,10 +98,23 @@ func (s *Service) edit(ctx context.Context, fn func(inv *inventory.Inventory) er
 // ids are created; for existing ones, only the fields the import gives (non
 // empty) replace stored values, so an import never blanks what it does not
 // know. New vendors without a status get the default.
-func (s *Service) ImportVendors(ctx context.Context, vendors []inventory.Vendor, dryRun bool) (inventory.Plan, error) {
+//
+// A vendor whose id the sheet did not give (named lists the ids made from
+// names) and that no stored vendor has is matched by what identifies it
+// rather than by how the sheet spells its name: the one stored vendor with
+// the same catalog entry, else the one sharing its website's host or a
+// domain. "Mixpanel Inc." with mixpanel.com updates the stored mixpanel
+// (keeping its id and name) instead of adding mixpanel-inc. A sheet id is
+// taken as given: two vendors may share a catalog entry (two AWS accounts).
+func (s *Service) ImportVendors(ctx context.Context, vendors []inventory.Vendor, named map[string]bool, dryRun bool) (inventory.Plan, error) {
 	return s.edit(ctx, func(inv *inventory.Inventory) error {
 		for _, in := range vendors {
 			i := slices.IndexFunc(inv.Vendors, func(x inventory.Vendor) bool { return x.ID == in.ID })
+			if i < 0 && named[in.ID] {
+				if i = sameVendor(inv.Vendors, in); i >= 0 {
+					in.ID, in.Name = inv.Vendors[i].ID, "" // the stored identity stays
+				}
+			}
 			if i < 0 {
 				inv.Vendors = append(inv.Vendors, in)
 				continue
@@ -108,6 +123,59 @@ func (s *Service) ImportVendors(ctx context.Context, vendors []inventory.Vendor,
 		}
 		return nil
 	}, !dryRun)
+}
+
+// sameVendor is the index of the one stored vendor that v's catalog entry,
+// or else its website host and domains, identify; -1 if none or several.
+func sameVendor(stored []inventory.Vendor, v inventory.Vendor) int {
+	unique := func(match func(inventory.Vendor) bool) int {
+		found := -1
+		for i, x := range stored {
+			if match(x) {
+				if found >= 0 {
+					return -1
+				}
+				found = i
+			}
+		}
+		return found
+	}
+	if v.Catalog != "" {
+		if i := unique(func(x inventory.Vendor) bool { return x.Catalog == v.Catalog }); i >= 0 {
+			return i
+		}
+	}
+	hosts := vendorHosts(v)
+	if len(hosts) == 0 {
+		return -1
+	}
+	return unique(func(x inventory.Vendor) bool {
+		for h := range vendorHosts(x) {
+			if hosts[h] {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+// vendorHosts are a vendor's domains and its website's host, lower-cased,
+// without "www.".
+func vendorHosts(v inventory.Vendor) map[string]bool {
+	out := map[string]bool{}
+	add := func(h string) {
+		h = strings.TrimPrefix(strings.ToLower(strings.TrimSpace(h)), "www.")
+		if h != "" {
+			out[h] = true
+		}
+	}
+	for _, d := range v.Domains {
+		add(d)
+	}
+	if u, err := url.Parse(v.Website); err == nil && u.Hostname() != "" {
+		add(u.Hostname())
+	}
+	return out
 }
 
 // MergeVendor copies the non-empty fields of patch onto v.

@@ -183,7 +183,7 @@ func TestEditValidatesAndRefuses(t *testing.T) {
 			t.Errorf("cascade plan %d/%d/%d: want analytics updated, cloud deleted", c, u, d)
 		}
 		// Import merges: only the fields the sheet fills change.
-		if _, err := svc.ImportVendors(ctx, []inventory.Vendor{{ID: "crm", Owner: "sales"}, {ID: "new", Name: "New", Category: "other"}}, false); err != nil {
+		if _, err := svc.ImportVendors(ctx, []inventory.Vendor{{ID: "crm", Owner: "sales"}, {ID: "new", Name: "New", Category: "other"}}, nil, false); err != nil {
 			t.Fatal(err)
 		}
 		v, _ := svc.Store.GetVendor(ctx, "crm")
