@@ -75,9 +75,8 @@ type backend interface {
 type incidentChange struct {
 	apply func(*incident.Incident) error
 	patch map[string]any
-	// kind and message are the timeline event of the change. The API
-	// chooses the kind itself (updated or closed) and records message as a
-	// note.
+	// kind and message are the timeline event of the change: updated, or
+	// closed when the status becomes closed (as the API chooses).
 	kind, message string
 	// note is a separate note event.
 	note string
@@ -282,9 +281,10 @@ var (
 	localCommands = setOf(
 		"catalog search", "catalog show", "taxonomy list",
 		"gateway explain", "gateway fake-vendor",
+		"demo", // it makes its own database and server
 	)
 	refusedCommands = setOf(
-		"migrate", "serve", "demo", "gateway", "discover", "drift",
+		"migrate", "serve", "gateway", "discover", "drift",
 		"import csv", "subjects import",
 		"vendors add", "vendors set", "vendors rm", "systems add", "systems set", "systems rm",
 		"flows add", "flows rm", "incident notify", "users passwd",
@@ -334,6 +334,11 @@ func (a *app) selectBackend(cmd *cobra.Command) error {
 	serverGiven, dbGiven := flags.Changed("server"), flags.Changed("db")
 	if dbGiven && !serverGiven {
 		a.remote.server = "" // a flag beats $WEAKLINK_SERVER
+	}
+	if serverGiven && strings.TrimSpace(a.remote.server) == "" {
+		// An empty variable in a script must not quietly mean "the local
+		// database".
+		return usageError{errors.New("--server is empty: give the server's URL, or leave --server out to use a database (--db)")}
 	}
 	if a.remote.server == "" {
 		return nil

@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -64,11 +66,12 @@ it). Nothing leaves the machine: every listener and upstream is loopback.`,
 			if cmd.Flags().Changed("db") || os.Getenv("WEAKLINK_DB") != "" {
 				fmt.Fprintln(a.errOut, "weaklink demo: ignoring --db / $WEAKLINK_DB: the demo makes its own temporary database")
 			}
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			// A closed terminal (SIGHUP) stops the demo too.
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 			defer stop()
 			dir, err := os.MkdirTemp("", "weaklink-demo-")
 			if err != nil {
-				return err
+				return fmt.Errorf("the demo needs a temporary directory (set TMPDIR to a writable one): %w", err)
 			}
 			if !keep {
 				defer os.RemoveAll(dir)
@@ -228,9 +231,18 @@ func StartDemo(ctx context.Context, o DemoOptions) (_ *Demo, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("gateway: %w", err)
 	}
-	gwDone := make(chan error, 1)
-	go func() { gwDone <- runGateway(gctx, g, gln, nil) }()
-	cleanup = append(cleanup, func() { stopGateway(); <-gwDone })
+	// The web app stops if the gateway does (its listener failed); the
+	// store closes only after the gateway has flushed its ledger.
+	serveCtx, stopServe := context.WithCancel(ctx)
+	cleanup = append(cleanup, stopServe)
+	gwErr, gwStopped := make(chan error, 1), make(chan struct{})
+	go func() {
+		err := runGateway(gctx, g, gln, nil)
+		gwErr <- err
+		close(gwStopped)
+		stopServe()
+	}()
+	cleanup = append(cleanup, func() { stopGateway(); <-gwStopped })
 	d.Gateway = "http://" + gln.Addr().String()
 
 	// 3. Five users' dashboard traffic through the gateway.
@@ -300,11 +312,11 @@ func StartDemo(ctx context.Context, o DemoOptions) (_ *Demo, err error) {
 	}
 	d.URL = "http://" + ln.Addr().String()
 	go func() {
-		err := srv.Serve(ctx, web.ServeOptions{Listener: ln, ShutdownTimeout: 5 * time.Second})
+		err := srv.Serve(serveCtx, web.ServeOptions{Listener: ln, ShutdownTimeout: 5 * time.Second})
 		for i := len(cleanup) - 1; i >= 0; i-- {
 			cleanup[i]()
 		}
-		d.done <- err
+		d.done <- errors.Join(err, <-gwErr)
 	}()
 	return d, nil
 }
@@ -317,9 +329,10 @@ func demoGatewayConfig(from, to, upstream, spool string) error {
 		return err
 	}
 	s := string(b)
+	quote := func(v string) string { b, _ := json.Marshal(v); return string(b) } // a YAML double-quoted scalar
 	for old, repl := range map[string]string{
 		"https://api-js.mixpanel.com": upstream,
-		"dir: ./var/spool":            "dir: " + spool,
+		"dir: ./var/spool":            "dir: " + quote(spool),
 	} {
 		if !strings.Contains(s, old) {
 			return fmt.Errorf("%s: no %q to replace", from, old)

@@ -83,9 +83,11 @@ keeps serving. Prometheus metrics are at /metrics, health at /healthz.`,
 
 // runGateway serves g's ingestion routes on ln (with /metrics and /healthz,
 // unless admin is set: then those go there alone), reloads the
-// configuration on SIGHUP, and runs g's background work, until ctx ends.
-// Then it stops accepting, lets requests in flight finish (10 s at most)
-// and returns once the ledger is flushed.
+// configuration on SIGHUP, and runs g's background work, until ctx ends or
+// a listener fails. Then it stops accepting, lets requests in flight
+// finish (10 s at most), and only then stops the background work, which
+// flushes the ledger and closes the spools: a request that finishes during
+// the shutdown is still recorded. It returns once that is done.
 func runGateway(ctx context.Context, g *gateway.Gateway, ln, admin net.Listener) error {
 	handler := g.Handler()
 	servers := []*http.Server{{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
@@ -98,14 +100,18 @@ func runGateway(ctx context.Context, g *gateway.Gateway, ln, admin net.Listener)
 	}
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
+	defer func() { signal.Stop(hup); close(hup) }()
 	go func() {
 		for range hup {
 			_ = g.Reload()
 		}
 	}()
+	// The background work outlives the listeners: its own context ends
+	// after they have shut down.
+	runCtx, stopRun := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopRun()
 	runDone := make(chan error, 1)
-	go func() { runDone <- g.Run(ctx) }()
+	go func() { runDone <- g.Run(runCtx) }()
 	serveErr := make(chan error, len(servers))
 	for i, srv := range servers {
 		go func() {
@@ -124,10 +130,8 @@ func runGateway(ctx context.Context, g *gateway.Gateway, ln, admin net.Listener)
 	for _, srv := range servers {
 		_ = srv.Shutdown(sctx)
 	}
-	if err != nil {
-		return err // Run ends with ctx, which the caller cancels
-	}
-	return <-runDone
+	stopRun()
+	return errors.Join(err, <-runDone)
 }
 
 func (a *app) gatewayExplainCmd() *cobra.Command {

@@ -374,7 +374,11 @@ func (a *app) incidentUpdateCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			in, err := b.ChangeIncident(cmd.Context(), args[0], incidentChange{kind: "updated", note: note, patch: patch,
+			kind := "updated"
+			if cmd.Flags().Changed("status") && incident.Status(f.status) == incident.StatusClosed {
+				kind = "closed" // as the API records it
+			}
+			in, err := b.ChangeIncident(cmd.Context(), args[0], incidentChange{kind: kind, note: note, patch: patch,
 				apply: func(in *incident.Incident) error { return f.applyTo(cmd, in) }})
 			if err != nil {
 				return err
@@ -598,6 +602,9 @@ func (a *app) incidentClocksCmd() *cobra.Command {
 			if a.remote.client != nil {
 				if cmd.Flags().Changed("org") || cmd.Flags().Changed("rules") {
 					return usageError{errors.New("incident clocks: --org and --rules are not available with --server: the server's own (serve --org, --rules) apply")}
+				}
+				if org != "" { // from $WEAKLINK_ORG
+					fmt.Fprintln(a.errOut, "weaklink: incident clocks: ignoring $WEAKLINK_ORG: with --server the server's organization profile (serve --org) applies")
 				}
 			} else if p, rules, err = loadOrgAndRules(org, rulesFile, false); err != nil {
 				return err

@@ -203,7 +203,7 @@ func (r *remote) call(ctx context.Context, method, path string, q url.Values, bo
 	}
 	res, err := r.client.Do(req)
 	if err != nil {
-		return nil, 0, r.transportError(ctx, err)
+		return nil, 0, r.transportError(ctx, method, err, false)
 	}
 	defer res.Body.Close()
 	if res.StatusCode < 200 || res.StatusCode > 299 {
@@ -219,7 +219,7 @@ func (r *remote) call(ctx context.Context, method, path string, q url.Values, bo
 	}
 	b, err := io.ReadAll(io.LimitReader(res.Body, remoteMaxBody+1))
 	if err != nil {
-		return nil, 0, r.transportError(ctx, err)
+		return nil, 0, r.transportError(ctx, method, err, true)
 	}
 	if int64(len(b)) > remoteMaxBody {
 		return nil, 0, fmt.Errorf("the server's answer to %s %s is larger than %d bytes", method, path, remoteMaxBody)
@@ -239,11 +239,22 @@ func isJSON(ct string) bool {
 	return err == nil && (mt == "application/json" || strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json"))
 }
 
-// transportError explains a request that got no answer.
-func (r *remote) transportError(ctx context.Context, err error) error {
+// transportError explains a request that got no whole answer (midway:
+// the answer had begun). A write that may have reached the server says
+// so, so that nobody repeats a change blindly.
+func (r *remote) transportError(ctx context.Context, method string, err error, midway bool) error {
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
+	err = r.describeTransport(err, midway)
+	var op *net.OpError
+	if method != http.MethodGet && method != http.MethodHead && (midway || !errors.As(err, &op) || op.Op != "dial") {
+		return fmt.Errorf("%w; the change may have been made: look before trying again", err)
+	}
+	return err
+}
+
+func (r *remote) describeTransport(err error, midway bool) error {
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		err = ue.Err // the URL is named below; it holds no secret, but the query is noise
@@ -254,6 +265,8 @@ func (r *remote) transportError(ctx context.Context, err error) error {
 	switch {
 	case errors.As(err, &op) && op.Op == "dial":
 		return fmt.Errorf("cannot reach the server at %s: %w", r.base, err)
+	case midway:
+		return fmt.Errorf("the server at %s stopped in the middle of its answer: %w", r.base, err)
 	case errors.Is(err, context.DeadlineExceeded) || (ue != nil && ue.Timeout()):
 		return fmt.Errorf("the server at %s did not answer within %v", r.base, remoteTimeout)
 	case errors.As(err, &unknownCA):
@@ -303,11 +316,30 @@ func (r *remote) get(ctx context.Context, path string, q url.Values, out any) er
 // list reads a paged list whole (or, with max > 0, its first max items),
 // following the Link rel="next" headers the server sends.
 func list[T any](ctx context.Context, r *remote, path string, q url.Values, max int) ([]T, error) {
-	if q == nil {
-		q = url.Values{}
+	// A list read over several pages is not one snapshot, as the local
+	// command's single query is: when the total the server reports moves
+	// between pages (something was added or removed meanwhile), the read
+	// starts again, a few times at most.
+	for attempt := 1; ; attempt++ {
+		out, moved, err := listOnce[T](ctx, r, path, q, max)
+		if err != nil || !moved {
+			return out, err
+		}
+		if attempt == 3 {
+			return nil, fmt.Errorf("GET %s: the list kept changing while it was read in pages; try again", path)
+		}
+	}
+}
+
+func listOnce[T any](ctx context.Context, r *remote, path string, base url.Values, max int) (_ []T, moved bool, _ error) {
+	q := url.Values{}
+	for k, v := range base {
+		q[k] = v
 	}
 	out := []T{}
-	var total int64
+	var size int64
+	var offset int64 = -1
+	totalSeen := ""
 	for {
 		n := remotePageSize
 		if max > 0 {
@@ -315,23 +347,37 @@ func list[T any](ctx context.Context, r *remote, path string, q url.Values, max 
 		}
 		q.Set("limit", strconv.Itoa(n))
 		var page []T
-		h, size, err := r.call(ctx, http.MethodGet, path, q, nil, &page)
+		h, got, err := r.call(ctx, http.MethodGet, path, q, nil, &page)
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
-		if total += size; total > remoteMaxTotal {
-			return nil, fmt.Errorf("the server's answers to GET %s are larger than %d bytes together", path, remoteMaxTotal)
+		if size += got; size > remoteMaxTotal {
+			return nil, false, fmt.Errorf("the server's answers to GET %s are larger than %d bytes together", path, remoteMaxTotal)
+		}
+		if t := h.Get("X-Total-Count"); t != "" {
+			if totalSeen != "" && t != totalSeen {
+				return nil, true, nil
+			}
+			totalSeen = t
 		}
 		out = append(out, page...)
 		if max > 0 && len(out) >= max {
-			return out[:max], nil
+			return out[:max], false, nil
 		}
 		next, ok, err := nextPage(h, path)
 		if err != nil || !ok {
-			return out, err
+			return out, false, err
 		}
 		if len(page) == 0 {
-			return nil, fmt.Errorf("the server answered GET %s with an empty page and a link to another", path)
+			return nil, false, fmt.Errorf("the server answered GET %s with an empty page and a link to another", path)
+		}
+		// Each page must start further on than the last: a server that
+		// repeats itself would otherwise be read until the size bound.
+		if o, err := strconv.ParseInt(next.Get("offset"), 10, 64); err == nil {
+			if o <= offset {
+				return nil, false, fmt.Errorf("the server's link to the next page of GET %s goes back (offset %d after %d)", path, o, offset)
+			}
+			offset = o
 		}
 		q = next
 	}
@@ -567,9 +613,13 @@ func (r *remote) ChangeIncident(ctx context.Context, ref string, ch incidentChan
 	for k, v := range ch.patch {
 		patch[k] = v
 	}
-	// The API records a change's message as a note.
-	if note := strings.TrimSpace(ch.message + "\n" + ch.note); note != "" {
-		patch["note"] = note
+	// The API picks the event's kind as the local command does (closed when
+	// the status becomes closed) and records message with it.
+	if m := strings.TrimSpace(ch.message); m != "" {
+		patch["message"] = m
+	}
+	if n := strings.TrimSpace(ch.note); n != "" {
+		patch["note"] = n
 	}
 	var out incident.Incident
 	_, _, err := r.call(ctx, http.MethodPatch, "/incidents/"+seg(ref), nil, patch, &out)

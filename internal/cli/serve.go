@@ -114,24 +114,40 @@ finish (--shutdown-timeout). See docs/api.md.`,
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			// The gateway first: once serve says it listens, everything does.
-			var gwDone <-chan error
+			// If the gateway stops on its own (its listener failed), so does
+			// the server, rather than serving on without it.
+			var gwErr chan error
+			serveCtx := ctx
 			if gw.config != "" {
-				if gwDone, err = a.startGateway(ctx, svc, log, gw); err != nil {
+				gwDone, err := a.startGateway(ctx, svc, log, gw)
+				if err != nil {
 					ln.Close()
 					if o.MetricsListener != nil {
 						o.MetricsListener.Close()
 					}
 					return err
 				}
+				var stopServe context.CancelFunc
+				serveCtx, stopServe = context.WithCancel(ctx)
+				defer stopServe()
+				gwErr = make(chan error, 1)
+				go func() {
+					err := <-gwDone
+					if err != nil {
+						log.Error("gateway: stopped", "err", err.Error())
+					}
+					gwErr <- err
+					stopServe()
+				}()
 			}
 			log.Info("serve: listening", "addr", ln.Addr().String(), "db", svc.Store.Backend())
 			fmt.Fprintf(a.out, "weaklink serve listening on %s://%s (API: /api/v1, OpenAPI: /api/v1/openapi.json)\n", scheme, ln.Addr())
-			err = srv.Serve(ctx, o)
-			if gwDone == nil {
+			err = srv.Serve(serveCtx, o)
+			if gwErr == nil {
 				return err
 			}
-			stop()
-			return errors.Join(err, <-gwDone)
+			stop() // the gateway stops with ctx, and flushes its ledger
+			return errors.Join(err, <-gwErr)
 		},
 	}
 	gw.register(cmd)

@@ -4,7 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/weaklink/weaklink/internal/gateway"
+	"github.com/weaklink/weaklink/internal/inventory"
+	"github.com/weaklink/weaklink/internal/service"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -267,4 +271,77 @@ func TestServeWithGateway(t *testing.T) {
 			t.Errorf("ledger after shutdown: %+v %v", ledger, err)
 		}
 	})
+}
+
+// TestGatewayShutdownRecordsInFlight: a request still arriving when the
+// gateway is told to stop (a slow upload) completes, and what it sent
+// reaches the ledger: the ledger is flushed after the listeners have
+// drained, not before.
+func TestGatewayShutdownRecordsInFlight(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "w.db")
+	ok(t, db, "apply", "-f", acme)
+	vendor := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte("1"))
+	}))
+	defer vendor.Close()
+	dir := t.TempDir()
+	b, err := os.ReadFile(acmeGateway)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := strings.NewReplacer("https://api-js.mixpanel.com", vendor.URL, "dir: ./var/spool", "dir: "+filepath.Join(dir, "spool")).Replace(string(b))
+	cfgPath := filepath.Join(dir, "gateway.yaml")
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	st, err := OpenStore(context.Background(), db, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	svc := &service.Service{Store: st, Checker: inventory.DefaultChecker()}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	g, err := gateway.New(ctx, gateway.Options{ConfigPath: cfgPath, Service: svc, AllowPrivateUpstreams: true,
+		LookupEnv: func(string) (string, bool) { return "in-flight-test-key-0123456789", true }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- runGateway(ctx, g, ln, nil) }()
+	form, err := os.ReadFile(filepath.Join(acme, "traffic", "track.form"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pr, pw := io.Pipe()
+	status := make(chan int, 1)
+	go func() {
+		res, err := http.Post("http://"+ln.Addr().String()+"/mp/track?ip=1", "application/x-www-form-urlencoded", pr)
+		if err != nil {
+			status <- 0
+			return
+		}
+		res.Body.Close()
+		status <- res.StatusCode
+	}()
+	_, _ = pw.Write(form[:len(form)/2])
+	time.Sleep(200 * time.Millisecond) // the request is being read
+	cancel()                           // stop now
+	time.Sleep(200 * time.Millisecond) // long enough for a flush that does not wait
+	_, _ = pw.Write(form[len(form)/2:])
+	pw.Close()
+	if code := <-status; code != 200 {
+		t.Fatalf("the request in flight got %d", code)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	sum, err := st.LedgerSummary(context.Background(), "mixpanel")
+	if err != nil || sum.Subjects != 1 {
+		t.Errorf("ledger after stopping with a request in flight: %+v, %v", sum, err)
+	}
 }

@@ -13,9 +13,10 @@ import (
 // incident's legal clocks. Each evaluation scans the incident's share of
 // the gateway's ledger (seconds for millions of rows), and both pages
 // show every open incident: without the cache each view would rescan.
-// A change to the incident (a new revision) is seen at once; new ledger
-// rows (more people exposed, new jurisdictions) within clockTTL. The
-// incident room always computes afresh.
+// A change to the incident (a new revision) is seen at once, and so is a
+// deadline passing (an entry lasts no longer than the next deadline); new
+// ledger rows (more people exposed, new jurisdictions) within clockTTL.
+// The incident room always computes afresh.
 const clockTTL = 30 * time.Second
 
 // clockCache holds recent clock reports by incident id and revision.
@@ -66,7 +67,15 @@ func (s *Server) openClocks(ctx context.Context, list []incident.Incident) (map[
 			continue
 		}
 		out[in.ID] = rep
-		s.clockCache.m[in.ID] = cachedClocks{rev: in.Revision, until: now.Add(clockTTL), rep: rep}
+		// A duty's status changes when its deadline passes: the report
+		// is kept no longer than that.
+		until := now.Add(clockTTL)
+		for _, d := range rep.Duties {
+			if d.Deadline != nil && d.Deadline.After(now) && d.Deadline.Before(until) {
+				until = *d.Deadline
+			}
+		}
+		s.clockCache.m[in.ID] = cachedClocks{rev: in.Revision, until: until, rep: rep}
 	}
 	for id, c := range s.clockCache.m { // forget the expired
 		if !now.Before(c.until) {

@@ -32,7 +32,9 @@ func (s *Server) holderCounts(ctx context.Context, tax *taxonomy.Tree) (map[stri
 	c := &s.holders
 	c.mu.Lock() // one computation at a time: the others wait for it
 	defer c.mu.Unlock()
-	if c.counts != nil && c.tax == tax && c.version == version {
+	// A newer version's counts serve a request that read an older one (it
+	// began before a change); they are never replaced by older ones.
+	if c.counts != nil && c.tax == tax && c.version >= version {
 		return c.counts, nil
 	}
 	pairs, err := s.svc.Store.CategoryVendors(ctx)

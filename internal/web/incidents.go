@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"reflect"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -49,8 +50,11 @@ type IncidentPatch struct {
 	Notes               Optional[string]          `json:"notes,omitzero"`
 	// Times sets anchors; an anchor given null is removed.
 	Times map[incident.Anchor]*time.Time `json:"times,omitempty"`
-	// Note is added to the timeline.
-	Note string `json:"note,omitempty"`
+	// Message goes with the change's own timeline event (updated, or
+	// closed when the status becomes closed), as `incident close --note`
+	// does; Note is added as a separate note event.
+	Message string `json:"message,omitempty"`
+	Note    string `json:"note,omitempty"`
 }
 
 // Optional is a field of a merge patch: absent (Set false), null (Null),
@@ -150,7 +154,7 @@ func (s *Server) updateIncident(c *call) (any, error) {
 	if p.Note != "" {
 		extra = append(extra, incident.Event{ID: newEventID(), At: s.now().UTC(), Actor: actor, Kind: "note", Message: p.Note})
 	}
-	return s.svc.ChangeIncident(c.ctx, c.r.PathValue("id"), actor, kind, "", func(in *incident.Incident) error {
+	return s.svc.ChangeIncident(c.ctx, c.r.PathValue("id"), actor, kind, strings.TrimSpace(p.Message), func(in *incident.Incident) error {
 		patchValue(&in.Vendor, p.Vendor)
 		patchValue(&in.Title, p.Title)
 		patchValue(&in.Severity, p.Severity)
