@@ -210,7 +210,7 @@ func StartDemo(ctx context.Context, o DemoOptions) (_ *Demo, err error) {
 	_, _ = rand.Read(key)
 	hashKey := "demo-" + base64.RawURLEncoding.EncodeToString(key)
 	cfgPath := filepath.Join(o.Dir, "gateway.yaml")
-	if err := demoGatewayConfig(filepath.Join(exampleDir, "gateway.yaml"), cfgPath, "http://"+vln.Addr().String(), filepath.Join(o.Dir, "spool")); err != nil {
+	if err := exampleGatewayConfig(filepath.Join(exampleDir, "gateway.yaml"), cfgPath, "http://"+vln.Addr().String(), filepath.Join(o.Dir, "spool")); err != nil {
 		return nil, err
 	}
 	lookup := func(k string) (string, bool) {
@@ -321,9 +321,10 @@ func StartDemo(ctx context.Context, o DemoOptions) (_ *Demo, err error) {
 	return d, nil
 }
 
-// demoGatewayConfig writes the example gateway configuration with its
-// upstream on the fake vendor and its spool in the demo's directory.
-func demoGatewayConfig(from, to, upstream, spool string) error {
+// exampleGatewayConfig writes the example gateway configuration with its
+// upstream on a fake vendor and its spool in a directory of its own (the
+// demo's; the tests').
+func exampleGatewayConfig(from, to, upstream, spool string) error {
 	b, err := os.ReadFile(from)
 	if err != nil {
 		return err

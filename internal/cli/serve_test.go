@@ -211,13 +211,8 @@ func TestServeWithGateway(t *testing.T) {
 		}))
 		defer vendor.Close()
 		dir := t.TempDir()
-		b, err := os.ReadFile(acmeGateway)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cfg := strings.NewReplacer("https://api-js.mixpanel.com", vendor.URL, "dir: ./var/spool", "dir: "+filepath.Join(dir, "spool")).Replace(string(b))
 		cfgPath := filepath.Join(dir, "gateway.yaml")
-		if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+		if err := exampleGatewayConfig(acmeGateway, cfgPath, vendor.URL, filepath.Join(dir, "spool")); err != nil {
 			t.Fatal(err)
 		}
 		t.Setenv("WEAKLINK_HASH_KEY", "serve-gateway-test-key-0123")
@@ -285,13 +280,8 @@ func TestGatewayShutdownRecordsInFlight(t *testing.T) {
 	}))
 	defer vendor.Close()
 	dir := t.TempDir()
-	b, err := os.ReadFile(acmeGateway)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := strings.NewReplacer("https://api-js.mixpanel.com", vendor.URL, "dir: ./var/spool", "dir: "+filepath.Join(dir, "spool")).Replace(string(b))
 	cfgPath := filepath.Join(dir, "gateway.yaml")
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+	if err := exampleGatewayConfig(acmeGateway, cfgPath, vendor.URL, filepath.Join(dir, "spool")); err != nil {
 		t.Fatal(err)
 	}
 	st, err := OpenStore(context.Background(), db, nil)
