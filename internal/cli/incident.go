@@ -493,9 +493,6 @@ by category and by where they live (from 'weaklink subjects import').
 --csv and --json write the list of affected people, streamed.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if a.remote.client != nil && (csvOut != "" || jsonOut != "") {
-				return usageError{errors.New("incident blast-radius: --csv and --json are not available with --server: the API sends the counts, not the list of people (run it where the database is)")}
-			}
 			be, err := a.backend(cmd.Context())
 			if err != nil {
 				return err

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/tls"
@@ -637,13 +638,75 @@ func (r *remote) Contain(ctx context.Context, ref, reason string, block []string
 
 // BlastRadius reads the counts; emit is not called (the command refuses
 // --csv and --json with --server).
-func (r *remote) BlastRadius(ctx context.Context, ref string, _ func(incident.Affected) error) (*incident.BlastRadius, error) {
+// BlastRadius reads the counts; with emit, it first streams the affected
+// people (GET .../affected?format=jsonl, for roles that run incidents).
+// The two are computed one after the other, so a ledger written to in
+// between can make them differ by what arrived meanwhile.
+func (r *remote) BlastRadius(ctx context.Context, ref string, emit func(incident.Affected) error) (*incident.BlastRadius, error) {
+	if emit != nil {
+		if err := r.stream(ctx, "/incidents/"+seg(ref)+"/affected", url.Values{"format": {"jsonl"}}, func(line []byte) error {
+			var a incident.Affected
+			if err := json.Unmarshal(line, &a); err != nil {
+				return fmt.Errorf("the server's list of affected people is not what this weaklink expects (%v)", err)
+			}
+			return emit(a)
+		}); err != nil {
+			return nil, err
+		}
+	}
 	var b incident.BlastRadius
 	if err := r.get(ctx, "/incidents/"+seg(ref)+"/blast-radius", nil, &b); err != nil {
 		return nil, err
 	}
 	return &b, nil
 }
+
+// stream GETs a JSON-lines answer and hands each line to fn as it
+// arrives: lists too long to hold (millions of people). A line is at most
+// remoteMaxLine bytes; a transfer that breaks off is an error, never a
+// shorter list.
+func (r *remote) stream(ctx context.Context, path string, q url.Values, fn func(line []byte) error) error {
+	target := r.base + "/api/v1" + path
+	if len(q) > 0 {
+		target += "?" + q.Encode()
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
+	if err != nil {
+		return fmt.Errorf("GET %s: %w", path, err)
+	}
+	req.Header.Set("Authorization", "Bearer "+r.token.Reveal())
+	req.Header.Set("Accept", "application/jsonl")
+	req.Header.Set("User-Agent", "weaklink-cli/"+Version)
+	// No overall timeout: the list streams as long as it takes; the
+	// context (Ctrl-C) still ends it.
+	client := *r.client
+	client.Timeout = 0
+	res, err := client.Do(req)
+	if err != nil {
+		return r.transportError(ctx, http.MethodGet, err, false)
+	}
+	defer res.Body.Close()
+	if res.StatusCode < 200 || res.StatusCode > 299 {
+		return r.answerError(res)
+	}
+	sc := bufio.NewScanner(res.Body)
+	sc.Buffer(make([]byte, 64<<10), remoteMaxLine)
+	for sc.Scan() {
+		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
+			continue
+		}
+		if err := fn(sc.Bytes()); err != nil {
+			return err
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return r.transportError(ctx, http.MethodGet, err, true)
+	}
+	return nil
+}
+
+// remoteMaxLine bounds one line of a streamed answer.
+const remoteMaxLine = 1 << 20
 
 func (r *remote) Clocks(ctx context.Context, ref string, _ *incident.Rules, _ incident.Profile) (*service.ClockReport, error) {
 	var c service.ClockReport

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -284,6 +285,24 @@ func TestRemoteSameOutput(t *testing.T) {
 				same(fmt.Sprintf("update %v", upd), r, l.stdout)
 				same(fmt.Sprintf("after update %v", upd), incidentJSON(true, rid), incidentJSON(false, lid))
 			}
+			// The affected people, streamed: the same CSV and JSON lines.
+			out := t.TempDir()
+			files := func(side, id string) (string, string) {
+				return filepath.Join(out, side+".csv"), filepath.Join(out, side+".jsonl")
+			}
+			rc, rj := files("server", rid)
+			lc, lj := files("db", lid)
+			e.ok("incident", "blast-radius", rid, "--csv", rc, "--json", rj)
+			if l := e.local("incident", "blast-radius", lid, "--csv", lc, "--json", lj); l.code != 0 {
+				t.Fatalf("local blast-radius --csv: %+v", l)
+			}
+			for _, pair := range [][2]string{{rc, lc}, {rj, lj}} {
+				a, _ := os.ReadFile(pair[0])
+				b, err := os.ReadFile(pair[1])
+				if err != nil || len(a) == 0 || string(a) != string(b) {
+					t.Errorf("%s and %s differ (%v):\n%s\n---\n%s", pair[0], pair[1], err, a, b)
+				}
+			}
 			for _, args := range [][]string{
 				{"incident", "contain", "ID", "--reason", "breach"},
 				{"incident", "contain", "ID", "--block", "mixpanel,segment", "--format", "json"},
@@ -392,7 +411,6 @@ func TestRemoteSameOutput(t *testing.T) {
 			if r.code != 1 || r.stderr != l.stderr || !strings.Contains(r.stderr, "not an inventory") {
 				t.Errorf("apply -f gateway.yaml: --server %+v, --db %+v", r, l)
 			}
-			refused(2, "--csv and --json are not available with --server", e.remote("incident", "blast-radius", "abcd", "--csv", "x.csv"))
 			refused(2, "--org and --rules are not available with --server", e.remote("incident", "clocks", "abcd", "--org", "x.yaml"))
 			// What needs no database runs as always.
 			if r := e.remote("taxonomy", "list"); r.code != 0 || !strings.Contains(r.stdout, "user.contact.email") {

@@ -1,8 +1,10 @@
 package web
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
+	"net/http"
 	"reflect"
 	"strings"
 	"time"
@@ -220,6 +222,61 @@ func (s *Server) blastRadius(c *call) (any, error) {
 		return nil, err
 	}
 	return s.svc.BlastRadius(c.ctx, &in, nil)
+}
+
+// affected streams the people a breach affected. The list can be
+// millions of rows, so it is written as the blast radius is computed; an
+// error once rows have gone out aborts the response, so that a client
+// never takes a cut list for a whole one (the CLI writes to a temporary
+// file and keeps it only when the transfer completed).
+func (s *Server) affected(c *call) {
+	format := c.q("format")
+	if format == "" {
+		format = "csv"
+	}
+	in, err := s.svc.FindIncident(c.ctx, c.r.PathValue("id"))
+	if err != nil {
+		s.writeError(c.w, c.r, err)
+		return
+	}
+	h := c.w.Header()
+	h.Set("Cache-Control", "no-store")
+	name := "affected-" + in.ID[:min(8, len(in.ID))]
+	var started bool
+	var run func(emit func(incident.Affected) error) error = func(emit func(incident.Affected) error) error {
+		_, err := s.svc.BlastRadius(c.ctx, &in, emit)
+		return err
+	}
+	start := func(ct, ext string) {
+		if !started {
+			started = true
+			h.Set("Content-Type", ct)
+			h.Set("Content-Disposition", `attachment; filename="`+name+ext+`"`)
+		}
+	}
+	if format == "jsonl" {
+		bw := bufio.NewWriterSize(c.w, 64<<10)
+		enc := json.NewEncoder(bw)
+		start("application/jsonl; charset=utf-8", ".jsonl")
+		err = run(func(a incident.Affected) error { return enc.Encode(a) })
+		if err == nil {
+			err = bw.Flush()
+		}
+	} else {
+		start("text/csv; charset=utf-8", ".csv")
+		_, err = incident.WriteRecipients(c.ctx, c.w, func(yield func(incident.PackRecipient) error) error {
+			return run(func(a incident.Affected) error { return yield(a.Recipient()) })
+		})
+	}
+	if err != nil {
+		if rec, ok := c.w.(*recorder); ok && !rec.wrote { // nothing sent yet: a plain error
+			h.Del("Content-Disposition")
+			s.writeError(c.w, c.r, err)
+			return
+		}
+		s.log.Error("incident affected: stream failed", "incident", in.ID, "err", err.Error())
+		panic(http.ErrAbortHandler) // the client sees a broken transfer, not a short list
+	}
 }
 
 func (s *Server) clocks(c *call) (any, error) {

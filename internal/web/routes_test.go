@@ -101,6 +101,7 @@ var intended = map[string]auth.Permission{
 	"GET /api/v1/incidents":                   auth.IncidentsRead,
 	"GET /api/v1/incidents/{id}":              auth.IncidentsRead,
 	"GET /api/v1/incidents/{id}/blast-radius": auth.IncidentsRead,
+	"GET /api/v1/incidents/{id}/affected":     auth.IncidentsWrite,
 	"GET /api/v1/incidents/{id}/clocks":       auth.IncidentsRead,
 	"POST /api/v1/incidents":                  auth.IncidentsWrite,
 	"PATCH /api/v1/incidents/{id}":            auth.IncidentsWrite,

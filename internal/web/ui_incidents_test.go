@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"archive/zip"
+	"github.com/weaklink/weaklink/internal/auth"
 	"html"
 	"io"
 	"log/slog"
@@ -549,4 +550,41 @@ func TestUIIncidentNotifyNeedsProfile(t *testing.T) {
 	if !strings.Contains(res.body, `id="notify-problem"`) {
 		t.Error("the problem is not shown at the notify form")
 	}
+}
+
+// TestAffectedAPI: the affected people, streamed as CSV (formulas
+// defused) or JSON lines, one row per person the blast radius counts; an
+// unknown incident or format is a JSON error before anything streams.
+func TestAffectedAPI(t *testing.T) {
+	eachBackend(t, func(t *testing.T, db string) {
+		e := newIncidentEnv(t, db, false)
+		mixpanelLedger(t, e)
+		in, err := e.svc.OpenIncident(ctx, incident.Incident{Vendor: "mixpanel", Title: "export", Categories: mixpanelStated}, "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := e.svc.BlastRadius(ctx, &in, nil)
+		if err != nil || b.Subjects == 0 {
+			t.Fatalf("blast radius: %+v %v", b, err)
+		}
+		tok := e.tokens[auth.RoleEditor]
+		res := e.do(req{method: "GET", path: "/api/v1/incidents/" + in.ID + "/affected", bearer: tok})
+		lines := strings.Split(strings.TrimSpace(string(res.body)), "\n")
+		if res.status != 200 || !strings.HasPrefix(res.header.Get("Content-Type"), "text/csv") || int64(len(lines)-1) != b.Subjects {
+			t.Errorf("csv: %d %q, %d rows for %d people:\n%s", res.status, res.header.Get("Content-Type"), len(lines)-1, b.Subjects, res.body)
+		}
+		res = e.do(req{method: "GET", path: "/api/v1/incidents/" + in.ID + "/affected?format=jsonl", bearer: tok})
+		if n := strings.Count(string(res.body), "\n"); res.status != 200 || int64(n) != b.Subjects {
+			t.Errorf("jsonl: %d, %d lines for %d people", res.status, n, b.Subjects)
+		}
+		for _, bad := range []struct {
+			path string
+			want int
+		}{{"/api/v1/incidents/ffffffff/affected", 404}, {"/api/v1/incidents/" + in.ID + "/affected?format=xml", 400}} {
+			res := e.do(req{method: "GET", path: bad.path, bearer: tok})
+			if res.status != bad.want || !strings.HasPrefix(res.header.Get("Content-Type"), "application/json") {
+				t.Errorf("%s: %d %q", bad.path, res.status, res.header.Get("Content-Type"))
+			}
+		}
+	})
 }
