@@ -277,6 +277,7 @@ var (
 		"audit list", "audit verify",
 		"users list", "users add", "users set-role", "users disable", "users enable", "users rm",
 		"tokens list", "tokens create", "tokens revoke",
+		"gateway", // with its own client of the gateway API (gateway_remote.go)
 	)
 	localCommands = setOf(
 		"catalog search", "catalog show", "taxonomy list",
@@ -284,7 +285,7 @@ var (
 		"demo", // it makes its own database and server
 	)
 	refusedCommands = setOf(
-		"migrate", "serve", "gateway", "discover", "drift",
+		"migrate", "serve", "discover", "drift",
 		"import csv", "subjects import",
 		"vendors add", "vendors set", "vendors rm", "systems add", "systems set", "systems rm",
 		"flows add", "flows rm", "incident notify", "users passwd",

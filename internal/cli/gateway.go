@@ -24,7 +24,7 @@ func (a *app) gatewayCmd() *cobra.Command {
 	var listen, adminListen, config string
 	var allowPrivate bool
 	cmd := &cobra.Command{
-		Use:   "gateway --config FILE [--listen ADDR]",
+		Use:   "gateway --config FILE [--listen ADDR] [--server URL]",
 		Short: "Run the data-minimization gateway in front of vendor ingestion APIs",
 		Long: `gateway is a reverse proxy for analytics SDK traffic (Mixpanel, Segment,
 Amplitude, GA4, generic JSON). Each route sends a path prefix to one vendor's
@@ -33,20 +33,33 @@ what the vendor actually received. A vendor blocked with 'weaklink vendors
 block' is cut off within about a second, and so is traffic to vendors that are
 not approved in the inventory. The configuration reloads on SIGHUP and when
 the file changes; a configuration with errors is rejected and the old one
-keeps serving. Prometheus metrics are at /metrics, health at /healthz.`,
+keeps serving. Prometheus metrics are at /metrics, health at /healthz.
+
+With --server URL (or $WEAKLINK_SERVER) and a gateway-role API token in
+$WEAKLINK_TOKEN, the gateway reads the gates and writes the ledger through
+the server's API and needs no database credentials.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if config == "" {
 				return usageError{errors.New("gateway needs --config FILE")}
 			}
-			svc, err := a.service(cmd.Context())
-			if err != nil {
-				return err
+			opts := gateway.Options{ConfigPath: config, Now: a.now, AllowPrivateUpstreams: allowPrivate}
+			if a.remote.client != nil {
+				// --server: the server's gateway API, with a gateway token;
+				// no database credentials (gateway_remote.go).
+				opts.Backend = gatewayRemote{a.remote.client}
+			} else {
+				svc, err := a.service(cmd.Context())
+				if err != nil {
+					return err
+				}
+				opts.Service = svc
 			}
 			log := slog.New(slog.NewTextHandler(a.errOut, &slog.HandlerOptions{Level: slog.LevelInfo}))
+			opts.Logger = log
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			g, err := gateway.New(ctx, gateway.Options{ConfigPath: config, Service: svc, Logger: log, Now: a.now, AllowPrivateUpstreams: allowPrivate})
+			g, err := gateway.New(ctx, opts)
 			if err != nil {
 				return err
 			}

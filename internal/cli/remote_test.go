@@ -398,7 +398,7 @@ func TestRemoteSameOutput(t *testing.T) {
 			}
 			// Commands that need the database say so, and touch nothing.
 			for name, args := range map[string][]string{
-				"serve": {"serve"}, "migrate": {"migrate"}, "discover": {"discover", "."}, "gateway": {"gateway", "--config", "x.yaml"},
+				"serve": {"serve"}, "migrate": {"migrate"}, "discover": {"discover", "."},
 				"import csv": {"import", "csv", "x.csv"}, "vendors add": {"vendors", "add", "x", "--category", "other"},
 				"users passwd": {"users", "passwd", "ada"}, "incident notify": {"incident", "notify", "abcd", "--out", t.TempDir()},
 				"subjects import": {"subjects", "import", "x.csv", "--plain"},

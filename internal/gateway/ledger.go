@@ -2,12 +2,11 @@ package gateway
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"slices"
 	"sync"
 	"time"
 
-	"github.com/weaklink/weaklink/internal/inventory"
 	"github.com/weaklink/weaklink/internal/service"
 	"github.com/weaklink/weaklink/internal/store"
 )
@@ -17,10 +16,10 @@ import (
 const MaxPendingLedger = 200_000
 
 // Ledger aggregates what vendors received in memory and flushes it to the
-// store in batches. Several gateways may write to one database: the store
+// backend in batches. Several gateways may write to one database: the store
 // merges rows.
 type Ledger struct {
-	store    store.Store
+	backend  Backend
 	hash     func(string) string // keyed hash of subjects; nil keeps them in plaintext
 	mu       sync.Mutex
 	entries  map[ledgerKey]*store.LedgerEntry
@@ -40,11 +39,11 @@ type observation struct {
 	changed     bool
 }
 
-// NewLedger makes a ledger writing to s. hash, when not nil, turns subject
+// NewLedger makes a ledger writing to b. hash, when not nil, turns subject
 // keys into keyed hashes before they are stored.
-func NewLedger(s store.Store, hash func(string) string) *Ledger {
+func NewLedger(b Backend, hash func(string) string) *Ledger {
 	return &Ledger{
-		store: s, hash: hash,
+		backend: b, hash: hash,
 		entries:  map[ledgerKey]*store.LedgerEntry{},
 		actions:  map[actionKey]int64{},
 		observed: map[flowKey]*observation{},
@@ -162,8 +161,13 @@ func (l *Ledger) Flush(ctx context.Context) error {
 	l.actions = map[actionKey]int64{}
 	l.mu.Unlock()
 
-	err := l.store.RecordLedger(ctx, entries, actions)
+	err := l.backend.RecordLedger(ctx, entries, actions)
 	if err != nil {
+		// What a split write got through is not kept again.
+		var part *PartialLedgerError
+		if errors.As(err, &part) {
+			entries, actions = entries[min(part.Entries, len(entries)):], actions[min(part.Actions, len(actions)):]
+		}
 		l.mu.Lock()
 		for _, e := range entries {
 			k := ledgerKey{e.Vendor, e.Subject, e.Category}
@@ -187,11 +191,11 @@ func (l *Ledger) Flush(ctx context.Context) error {
 
 // UpdateObserved writes what the gateway saw into the inventory as observed
 // flows (source: observed), one per route: the categories that really went
-// to each vendor, with first and last seen. It runs through the service, so
-// it is validated and safe against concurrent writers.
-func (l *Ledger) UpdateObserved(ctx context.Context, svc *service.Service, purpose func(vendor string) string) error {
+// to each vendor, with first and last seen (service.RecordObserved, on
+// the database or through the server's API).
+func (l *Ledger) UpdateObserved(ctx context.Context, purpose func(vendor string) string) error {
 	l.mu.Lock()
-	var todo []inventory.Flow
+	var todo []service.ObservedFlow
 	for k, o := range l.observed {
 		if !o.changed && o.messages == 0 {
 			continue
@@ -203,11 +207,9 @@ func (l *Ledger) UpdateObserved(ctx context.Context, svc *service.Service, purpo
 		if len(cats) == 0 {
 			continue
 		}
-		first, last := o.first, o.last
-		todo = append(todo, inventory.Flow{
-			ID: k.system + "." + k.vendor + ".observed", System: k.system, Vendor: k.vendor, Categories: cats,
-			Purpose: purpose(k.vendor), Source: inventory.SourceObserved, FirstSeen: &first, LastSeen: &last,
-			Evidence: []inventory.Evidence{{Kind: "traffic", Ref: "gateway route " + k.route, Detail: "seen by the weaklink gateway"}},
+		todo = append(todo, service.ObservedFlow{
+			System: k.system, Vendor: k.vendor, Route: k.route, Purpose: purpose(k.vendor),
+			Categories: cats, FirstSeen: o.first, LastSeen: o.last,
 		})
 		o.changed, o.messages = false, 0
 	}
@@ -215,25 +217,7 @@ func (l *Ledger) UpdateObserved(ctx context.Context, svc *service.Service, purpo
 	if len(todo) == 0 {
 		return nil
 	}
-	_, err := svc.Edit(ctx, func(inv *inventory.Inventory) error {
-		for _, f := range todo {
-			i := slices.IndexFunc(inv.Flows, func(x inventory.Flow) bool { return x.ID == f.ID })
-			if i < 0 {
-				inv.Flows = append(inv.Flows, f)
-				continue
-			}
-			cur := &inv.Flows[i]
-			cur.Categories = append(cur.Categories, f.Categories...)
-			if cur.FirstSeen == nil || f.FirstSeen.Before(*cur.FirstSeen) {
-				cur.FirstSeen = f.FirstSeen
-			}
-			if cur.LastSeen == nil || f.LastSeen.After(*cur.LastSeen) {
-				cur.LastSeen = f.LastSeen
-			}
-		}
-		return nil
-	})
-	return err
+	return l.backend.RecordObserved(ctx, todo)
 }
 
 func minTime(a, b time.Time) time.Time {

@@ -32,10 +32,14 @@ import (
 // Options configure a gateway.
 type Options struct {
 	ConfigPath string
-	Service    *service.Service
-	Logger     *slog.Logger
-	Now        func() time.Time
-	LookupEnv  func(string) (string, bool)
+	// Backend reads gates and writes the ledger and observed flows; nil
+	// means Local(Service).
+	Backend Backend
+	// Service is the database's service, when Backend is nil.
+	Service   *service.Service
+	Logger    *slog.Logger
+	Now       func() time.Time
+	LookupEnv func(string) (string, bool)
 	// GatePoll is how often the gateway reads vendor blocks and statuses from
 	// the store (default 1 s: a block takes effect within about a second).
 	GatePoll time.Duration
@@ -114,6 +118,12 @@ func New(ctx context.Context, opts Options) (*Gateway, error) {
 	if opts.Metrics == nil {
 		opts.Metrics = NewMetrics()
 	}
+	if opts.Backend == nil {
+		if opts.Service == nil {
+			return nil, errors.New("gateway: no backend: give a service (database) or a server client")
+		}
+		opts.Backend = Local(opts.Service)
+	}
 	g := &Gateway{opts: opts, log: opts.Logger, metrics: opts.Metrics, spools: map[string]*vendorSpool{}}
 	g.gates.Store(&gateState{gates: map[string]store.Gate{}})
 	rt, stamp, err := g.load()
@@ -126,7 +136,7 @@ func New(ctx context.Context, opts Options) (*Gateway, error) {
 	if rt.cfg.Ledger.Subjects == "hashed" {
 		hash = rt.engine.Hash
 	}
-	g.ledger = NewLedger(opts.Service.Store, hash)
+	g.ledger = NewLedger(opts.Backend, hash)
 	g.client = &http.Client{
 		Transport: &http.Transport{
 			DialContext:           (&net.Dialer{Timeout: 5 * time.Second, Control: g.dialControl}).DialContext,
@@ -249,7 +259,7 @@ func (g *Gateway) refreshGates(ctx context.Context) error {
 	for _, r := range rt.routes {
 		vendors = append(vendors, r.cfg.Vendor)
 	}
-	gates, err := g.opts.Service.Store.Gates(ctx, vendors)
+	gates, err := g.opts.Backend.Gates(ctx, vendors)
 	if err != nil {
 		return err
 	}
@@ -786,7 +796,7 @@ func (g *Gateway) flush(ctx context.Context) {
 }
 
 func (g *Gateway) updateObserved(ctx context.Context) {
-	if err := g.ledger.UpdateObserved(ctx, g.opts.Service, g.purpose); err != nil && ctx.Err() == nil {
+	if err := g.ledger.UpdateObserved(ctx, g.purpose); err != nil && ctx.Err() == nil {
 		g.log.Warn("gateway: observed flows not written", "err", err)
 	}
 }
@@ -810,7 +820,7 @@ func (g *Gateway) FlushNow(ctx context.Context) error {
 	if err := g.ledger.Flush(ctx); err != nil {
 		return err
 	}
-	return g.ledger.UpdateObserved(ctx, g.opts.Service, g.purpose)
+	return g.ledger.UpdateObserved(ctx, g.purpose)
 }
 
 // purpose is the purpose of a vendor's observed flow, from its route.

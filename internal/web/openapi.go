@@ -63,6 +63,9 @@ var schemaTypes = []struct {
 	{"Token", reflect.TypeFor[auth.Token]()},
 	{"TokenWithSecret", reflect.TypeFor[service.TokenWithSecret]()},
 	{"TokenCreate", reflect.TypeFor[TokenCreate]()},
+	{"GatewayGate", reflect.TypeFor[service.GatewayGate]()},
+	{"GatewayLedger", reflect.TypeFor[service.GatewayLedger]()},
+	{"ObservedFlows", reflect.TypeFor[service.ObservedFlows]()},
 }
 
 func schemaType(name string) reflect.Type {
@@ -280,6 +283,9 @@ func openAPIDocument(table []Route, version string) obj {
 			schema := obj{"type": p.Type}
 			if len(p.Enum) > 0 {
 				schema["enum"] = p.Enum
+			}
+			if p.Multi {
+				schema = obj{"type": "array", "items": schema}
 			}
 			params = append(params, obj{"name": p.Name, "in": p.In, "description": p.Desc, "required": p.Required, "schema": schema})
 		}

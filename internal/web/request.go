@@ -144,10 +144,10 @@ func checkQuery(rt *Route, q url.Values) error {
 			e.info.Field = name
 			return e
 		}
-		if len(vals) > 1 {
+		p := params[i]
+		if len(vals) > 1 && !p.Multi {
 			return badField(name, errors.New("give it once"))
 		}
-		p := params[i]
 		v := vals[0]
 		switch p.Type {
 		case "integer":

@@ -74,6 +74,8 @@ type Param struct {
 	Desc     string
 	Required bool
 	Enum     []string
+	// Multi query parameters may be given several times (?vendor=a&vendor=b).
+	Multi bool
 }
 
 func pathParam(name, desc string) Param {
@@ -208,6 +210,19 @@ var routes = []Route{
 		Summary: "What a vendor received through the gateways, by data category", Params: []Param{pathParam("vendor", "vendor id")},
 		Response: "LedgerSummary", json: (*Server).ledger},
 
+	// What edge gateways need (gateway_api.go): the gateway role's routes.
+	{Method: "GET", Path: "/api/v1/gateway/gates", Perm: auth.GatewayGates, ID: "gatewayGates", Tag: "gateway",
+		Summary: "Whether each vendor exists, its status and its block: what a gateway polls every second",
+		Params: []Param{{Name: "vendor", In: "query", Type: "string", Required: true, Multi: true,
+			Desc: fmt.Sprintf("a vendor id; repeat it for several (1 to %d)", maxGateVendors)}},
+		Response: "[]GatewayGate", json: (*Server).gatewayGates},
+	{Method: "POST", Path: "/api/v1/gateway/ledger", Perm: auth.GatewayLedger, ID: "gatewayLedger", Tag: "gateway",
+		Summary: "Record a gateway's ledger flush in one transaction: what vendors received, and the policy's action counts",
+		Request: "GatewayLedger", Errors: []int{413, 415}, json: (*Server).gatewayLedger},
+	{Method: "POST", Path: "/api/v1/gateway/observed", Perm: auth.GatewayLedger, ID: "gatewayObserved", Tag: "gateway",
+		Summary: "Record the flows a gateway observed as observed flows in the inventory",
+		Request: "ObservedFlows", Errors: []int{413, 415}, json: (*Server).gatewayObserved},
+
 	// Incidents.
 	{Method: "GET", Path: "/api/v1/incidents", Perm: auth.IncidentsRead, ID: "listIncidents", Tag: "incidents",
 		Summary: "List incidents, newest first", Response: "[]Incident", Paged: true,
@@ -230,7 +245,7 @@ var routes = []Route{
 		Summary: "What the breach exposed: categories, systems, affected vendors, people by category and jurisdiction",
 		Params:  []Param{incidentID}, Response: "BlastRadius", Errors: []int{404}, json: (*Server).blastRadius},
 	{Method: "GET", Path: "/api/v1/incidents/{id}/affected", Perm: auth.IncidentsWrite, ID: "affected", Tag: "incidents",
-		Summary: "The affected people, streamed: the recipient list (CSV, spreadsheet formulas defused) or the blast radius's rows (JSON lines); a list of people, so for roles that run incidents (incidents.go)",
+		Summary:  "The affected people, streamed: the recipient list (CSV, spreadsheet formulas defused) or the blast radius's rows (JSON lines); a list of people, so for roles that run incidents (incidents.go)",
 		Params:   []Param{incidentID, query("format", "csv (default) or jsonl", "csv", "jsonl")},
 		Produces: "text/csv", Errors: []int{404}, raw: (*Server).affected},
 	{Method: "GET", Path: "/api/v1/incidents/{id}/clocks", Perm: auth.IncidentsRead, ID: "clocks", Tag: "incidents",
