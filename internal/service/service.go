@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/weaklink/weaklink/internal/catalog"
 	"net/url"
 	"slices"
 	"strings"
@@ -107,7 +108,34 @@ func (s *Service) edit(ctx context.Context, fn func(inv *inventory.Inventory) er
 // (keeping its id and name) instead of adding mixpanel-inc. A sheet id is
 // taken as given: two vendors may share a catalog entry (two AWS accounts).
 func (s *Service) ImportVendors(ctx context.Context, vendors []inventory.Vendor, named map[string]bool, dryRun bool) (inventory.Plan, error) {
-	return s.edit(ctx, func(inv *inventory.Inventory) error {
+	return s.edit(ctx, s.importVendors(vendors, named), !dryRun)
+}
+
+// PlanImportVendors is ImportVendors planned against the stored inventory
+// without writing: the plan, and the version ApplyPlan must still find
+// (so that what was shown is what is applied, or nothing).
+func (s *Service) PlanImportVendors(ctx context.Context, vendors []inventory.Vendor, named map[string]bool) (inventory.Plan, int64, error) {
+	snap, err := s.Store.Snapshot(ctx)
+	if err != nil {
+		return inventory.Plan{}, 0, err
+	}
+	desired := cloneWithoutMeta(snap.Inventory)
+	if err := s.importVendors(vendors, named)(&desired); err != nil {
+		return inventory.Plan{}, 0, err
+	}
+	plan, issues := s.Checker.Prepare(inventory.FromInventory(desired), snap.Inventory, true)
+	if len(issues) > 0 {
+		return inventory.Plan{}, 0, issues
+	}
+	return plan, snap.Version, nil
+}
+
+// importVendors is the edit of an import: see ImportVendors. What the
+// reader filled in from the catalog (a name, a description, domains...)
+// only fills blanks of a stored vendor: it is a default, not what the
+// sheet says.
+func (s *Service) importVendors(vendors []inventory.Vendor, named map[string]bool) func(inv *inventory.Inventory) error {
+	return func(inv *inventory.Inventory) error {
 		for _, in := range vendors {
 			i := slices.IndexFunc(inv.Vendors, func(x inventory.Vendor) bool { return x.ID == in.ID })
 			if i < 0 && named[in.ID] {
@@ -119,10 +147,34 @@ func (s *Service) ImportVendors(ctx context.Context, vendors []inventory.Vendor,
 				inv.Vendors = append(inv.Vendors, in)
 				continue
 			}
+			if s.Checker.Catalog != nil && in.Catalog != "" {
+				if e, ok := s.Checker.Catalog.Get(in.Catalog); ok {
+					dropCatalogDefaults(&in, inv.Vendors[i], e)
+				}
+			}
 			MergeVendor(&inv.Vendors[i], in)
 		}
 		return nil
-	}, !dryRun)
+	}
+}
+
+// dropCatalogDefaults blanks in patch the fields that hold the catalog
+// entry's value where the stored vendor already has one, so that a merge
+// keeps the stored value.
+func dropCatalogDefaults(patch *inventory.Vendor, stored inventory.Vendor, e catalog.Entry) {
+	keep := func(p *string, st, def string) {
+		if *p == def && st != "" {
+			*p = ""
+		}
+	}
+	keep(&patch.Name, stored.Name, e.Name)
+	keep(&patch.LegalEntity, stored.LegalEntity, e.LegalEntity)
+	keep(&patch.Website, stored.Website, e.Website)
+	keep(&patch.Category, stored.Category, e.Category)
+	keep(&patch.Description, stored.Description, e.Description)
+	if slices.Equal(patch.Domains, e.Domains) && len(stored.Domains) > 0 {
+		patch.Domains = nil
+	}
 }
 
 // sameVendor is the index of the one stored vendor that v's catalog entry,

@@ -539,3 +539,63 @@ func mainOf(body string) string {
 	}
 	return body
 }
+
+// TestUIImportCSV: a vendor spreadsheet uploaded on the import page is
+// read as weaklink import csv reads it: the page shows the columns it
+// mapped, the rows it skipped and the plan of a merge (a row without an
+// id updates the stored vendor its domain names, keeping the fields the
+// sheet leaves blank); confirming applies exactly that, a stale or
+// unreadable sheet changes nothing, and hostile cells are text.
+func TestUIImportCSV(t *testing.T) {
+	eachBackend(t, func(t *testing.T, db string) {
+		e := newEnv(t, db, true)
+		sess := e.session("editor")
+		before, err := e.store.GetVendor(ctx, "mixpanel")
+		if err != nil {
+			t.Fatal(err)
+		}
+		sheet := "Vendor Name,Website,Business Owner,Category,Contract End\n" +
+			"Mixpanel Inc.,https://www.mixpanel.com,Data team,,2027-01-31\n" +
+			"<b>NewCo</b>,newco.example,Ops,other,\n" +
+			",,,,\n"
+		plan := e.upload(sess, false, part{field: "file", file: "vendors.csv", data: []byte(sheet)})
+		body := html.UnescapeString(plan.body)
+		for _, want := range []string{"~ vendor mixpanel", "+ vendor b-newco-b", "Business Owner", "Contract End", "not read (no vendor field)",
+			`<input type="hidden" name="kind" value="csv">`} {
+			if !strings.Contains(body, want) && !strings.Contains(plan.body, want) {
+				t.Errorf("the plan page lacks %q: %.3000s", want, mainOf(plan.body))
+			}
+		}
+		if plan.status != 200 || strings.Contains(plan.body, "<b>NewCo</b>") {
+			t.Fatalf("plan: %d, hostile cell unescaped? %.2000s", plan.status, mainOf(plan.body))
+		}
+		// Nothing is written until the plan is confirmed.
+		if v, _ := e.store.GetVendor(ctx, "mixpanel"); v.Owner != before.Owner {
+			t.Fatal("the plan wrote")
+		}
+		res := e.confirm(sess, plan.body, nil)
+		if res.status != 200 || !strings.Contains(res.body, "Applied in one transaction") {
+			t.Fatalf("apply: %d %.2000s", res.status, mainOf(res.body))
+		}
+		v, err := e.store.GetVendor(ctx, "mixpanel")
+		if err != nil || v.Owner != "Data team" || v.Name != before.Name || v.Description != before.Description {
+			t.Errorf("mixpanel after the merge: owner %q name %q (want %q), description kept: %v", v.Owner, v.Name, before.Name, v.Description == before.Description)
+		}
+		if _, err := e.store.GetVendor(ctx, "b-newco-b"); err != nil {
+			t.Errorf("the new vendor: %v", err)
+		}
+		// The same confirmation again: the inventory moved, nothing more.
+		if res := e.confirm(sess, plan.body, nil); res.status != 409 {
+			t.Errorf("a second confirmation: %d", res.status)
+		}
+		// An unreadable sheet: a precise error, nothing changed.
+		bad := e.upload(sess, false, part{field: "file", file: "bad.csv", data: []byte("Vendor Name,Website\n\"Unclosed,https://x.example\n")})
+		if bad.status != 400 || !strings.Contains(bad.body, "bad.csv:") || !strings.Contains(bad.body, "Nothing was changed") {
+			t.Errorf("bad sheet: %d %.1500s", bad.status, mainOf(bad.body))
+		}
+		// Two sheets, or a sheet with prune: refused.
+		if res := e.upload(sess, true, part{field: "file", file: "vendors.csv", data: []byte(sheet)}); res.status != 400 {
+			t.Errorf("a sheet with prune: %d", res.status)
+		}
+	})
+}

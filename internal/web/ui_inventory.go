@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
+	"path"
 	"strconv"
 	"strings"
 
@@ -116,6 +118,10 @@ type planPage struct {
 	Docs    []hiddenDoc
 	Version int64
 	Digest  string
+	// CSV marks a vendor spreadsheet (merged, as weaklink import csv
+	// does, rather than applied); Report is what was read from it.
+	CSV    bool
+	Report *inventory.CSVReport
 }
 
 // hiddenDoc is an uploaded document carried by the plan page: its name
@@ -152,7 +158,15 @@ func (s *Server) uiImport(c *uiCall) {
 	prune := formBool(form.fields["prune"])
 	files := form.files["file"]
 	if len(files) == 0 {
-		s.uiRefused(c, newError(http.StatusBadRequest, "invalid_body", "choose an inventory file (YAML or JSON) to upload"), prune)
+		s.uiRefused(c, newError(http.StatusBadRequest, "invalid_body", "choose an inventory file (YAML or JSON) or a vendor spreadsheet (CSV) to upload"), prune)
+		return
+	}
+	if isCSVUpload(files) {
+		if len(files) > 1 || prune {
+			s.uiRefused(c, newError(http.StatusBadRequest, "invalid_body", "upload one vendor spreadsheet (CSV) at a time, without prune: a spreadsheet is merged into the stored vendors, never a whole inventory"), false)
+			return
+		}
+		s.uiImportCSV(c, files[0])
 		return
 	}
 	doc, err := decodeInventory(files)
@@ -197,6 +211,10 @@ func (s *Server) uiApply(c *uiCall) {
 	version, verr := strconv.ParseInt(strings.Join(f["version"], ""), 10, 64)
 	if len(f["doc"]) == 0 || len(f["doc"]) != len(f["name"]) || verr != nil || len(f["digest"]) != 1 {
 		s.uiRefused(c, newError(http.StatusBadRequest, "invalid_body", "the form is incomplete: upload the file again"), prune)
+		return
+	}
+	if strings.Join(f["kind"], "") == "csv" {
+		s.uiApplyCSV(c, f, version)
 		return
 	}
 	var files []inventoryFile
@@ -278,4 +296,95 @@ func unpack(s string, limit int) ([]byte, error) {
 		return nil, errUploadTooLarge
 	}
 	return b, nil
+}
+
+// isCSVUpload tells a vendor spreadsheet from inventory-as-code: every
+// file is named *.csv.
+func isCSVUpload(files []inventoryFile) bool {
+	for _, f := range files {
+		if !strings.EqualFold(path.Ext(f.Name), ".csv") {
+			return false
+		}
+	}
+	return len(files) > 0
+}
+
+// readVendorSheet reads an uploaded spreadsheet as weaklink import csv
+// does; a file it cannot read is a 400 naming the file and line.
+func (s *Server) readVendorSheet(f inventoryFile) ([]inventory.Vendor, inventory.CSVReport, error) {
+	vendors, report, err := inventory.ReadVendorsCSV(bytes.NewReader(f.Data), f.Name, s.svc.Checker.Catalog)
+	if err != nil {
+		return nil, report, newError(http.StatusBadRequest, "invalid_body", "the sheet could not be read: %s", err.Error())
+	}
+	return vendors, report, nil
+}
+
+// uiImportCSV shows what merging a vendor spreadsheet would change: the
+// columns read, the rows skipped and why, and the plan.
+func (s *Server) uiImportCSV(c *uiCall, f inventoryFile) {
+	vendors, report, err := s.readVendorSheet(f)
+	if err != nil {
+		s.uiRefused(c, err, false)
+		return
+	}
+	plan, version, err := s.svc.PlanImportVendors(c.ctx, vendors, report.NamedIDs)
+	if err != nil {
+		s.uiRefused(c, err, false)
+		return
+	}
+	data, err := pack(f.Data)
+	if err != nil {
+		s.uiFail(c, err)
+		return
+	}
+	text := planText(plan)
+	s.render(c.w, c.r, http.StatusOK, "plan.html", planPage{page: c.page("Plan", "inventory"), Files: []string{f.Name},
+		Text: text, Summary: plan.Summary(), Empty: plan.Empty(), Docs: []hiddenDoc{{Name: f.Name, Data: data}},
+		Version: version, Digest: planDigest(version, false, "csv\n"+text), CSV: true, Report: &report})
+}
+
+// uiApplyCSV applies the merge of a spreadsheet shown by uiImportCSV, if
+// it is still the plan: planned again, compared, and written only if the
+// inventory is still at the version it was planned against.
+func (s *Server) uiApplyCSV(c *uiCall, f url.Values, version int64) {
+	if len(f["doc"]) != 1 || len(f["name"]) != 1 {
+		s.uiRefused(c, newError(http.StatusBadRequest, "invalid_body", "the form is incomplete: upload the file again"), false)
+		return
+	}
+	b, err := unpack(f["doc"][0], maxInventoryUpload)
+	if err != nil {
+		s.uiRefused(c, err, false)
+		return
+	}
+	file := inventoryFile{Name: uploadName(f["name"][0], "vendors.csv"), Data: b}
+	vendors, report, err := s.readVendorSheet(file)
+	if err != nil {
+		s.uiRefused(c, err, false)
+		return
+	}
+	plan, now, err := s.svc.PlanImportVendors(c.ctx, vendors, report.NamedIDs)
+	if err != nil {
+		s.uiRefused(c, err, false)
+		return
+	}
+	text := planText(plan)
+	switch {
+	case now != version:
+		s.uiRefused(c, uiStale(), false)
+		return
+	case planDigest(now, false, "csv\n"+text) != strings.Join(f["digest"], ""):
+		s.uiRefused(c, newError(http.StatusConflict, "conflict", "this is not the plan that was shown: nothing was applied; upload the file again"), false)
+		return
+	}
+	if !plan.Empty() {
+		if err := s.svc.ApplyPlan(c.ctx, version, plan); err != nil {
+			if errors.Is(err, store.ErrConflict) {
+				err = uiStale()
+			}
+			s.uiRefused(c, err, false)
+			return
+		}
+	}
+	s.render(c.w, c.r, http.StatusOK, "plan.html", planPage{page: c.page("Applied", "inventory"), Files: []string{file.Name},
+		Text: text, Summary: plan.Summary(), Empty: plan.Empty(), Applied: true, CSV: true, Report: &report})
 }
