@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/weaklink/weaklink/internal/textutil"
 	"io"
 	"math"
 	"net/url"
@@ -146,15 +147,6 @@ func escapeLen(s string) int {
 	return 1
 }
 
-// truncateRunes cuts s to at most n runes, marking the cut with "…".
-func truncateRunes(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	r := []rune(s)
-	return string(r[:n-1]) + "…"
-}
-
 // confidence formats a confidence with at most two decimals: 0.9, 0.85, 1.
 func confidence(c float64) string {
 	if math.IsNaN(c) || math.IsInf(c, 0) {
@@ -242,7 +234,7 @@ func driftSummary(d *Drift) string {
 func tableCell(s string, limit int) string {
 	s = printable(s, true)
 	if limit > 0 {
-		s = truncateRunes(s, limit)
+		s = textutil.Shorten(s, limit)
 	}
 	if s == "" {
 		return "-"
@@ -355,7 +347,7 @@ var mdReplacer = strings.NewReplacer(
 func mdText(s string, limit int) string {
 	s = printable(s, true)
 	if limit > 0 {
-		s = truncateRunes(s, limit)
+		s = textutil.Shorten(s, limit)
 	}
 	return mdReplacer.Replace(s)
 }

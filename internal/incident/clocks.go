@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"encoding/json"
 	"fmt"
+	"github.com/weaklink/weaklink/internal/textutil"
 	"maps"
 	"slices"
 	"strconv"
@@ -245,7 +246,7 @@ func evaluate(r *Rule, in *Incident, cats []string, res residence, p Profile, no
 		if in.ContractNoticeHours <= 0 {
 			add(AppliesNo, "no contractual notice period is recorded (contract_notice_hours is 0)")
 		} else {
-			add(AppliesYes, "the contract requires notice within %s of the vendor's discovery", plural(in.ContractNoticeHours, "hour"))
+			add(AppliesYes, "the contract requires notice within %s of the vendor's discovery", textutil.Plural(in.ContractNoticeHours, "hour"))
 		}
 	}
 
@@ -455,14 +456,14 @@ func (d *Deadline) Describe(a Anchor, contractHours int) string {
 	fixed, detail := "", ""
 	switch {
 	case d.Hours > 0:
-		fixed = plural(d.Hours, "hour")
+		fixed = textutil.Plural(d.Hours, "hour")
 	case d.Days > 0:
-		fixed = plural(d.Days, "day")
+		fixed = textutil.Plural(d.Days, "day")
 		if d.loc != nil && d.loc != time.UTC {
 			detail = " (" + d.loc.String() + ")"
 		}
 	case d.BusinessDays > 0:
-		fixed = plural(d.BusinessDays, "business day")
+		fixed = textutil.Plural(d.BusinessDays, "business day")
 		cal := "weekends skipped, holidays not modelled"
 		if d.cal.holidays {
 			cal = "US federal holidays"
@@ -474,7 +475,7 @@ func (d *Deadline) Describe(a Anchor, contractHours int) string {
 		detail = " (" + cal + ", " + loc + ")"
 	case d.ContractHours:
 		if contractHours > 0 {
-			fixed = plural(contractHours, "hour")
+			fixed = textutil.Plural(contractHours, "hour")
 		} else {
 			fixed = "the contract's notice period"
 		}
@@ -774,13 +775,6 @@ func evalThreshold(th *Threshold, r *Rule, res residence, anchor time.Time, anch
 		}
 	}
 	return n
-}
-
-func plural(n int, unit string) string {
-	if n == 1 {
-		return "1 " + unit
-	}
-	return strconv.Itoa(n) + " " + unit + "s"
 }
 
 func people(n int64, one, many string) string {

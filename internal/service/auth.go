@@ -243,6 +243,14 @@ func (e *RateLimitedError) Error() string {
 	return fmt.Sprintf("too many failed logins: try again in %v", e.RetryAfter.Round(time.Second))
 }
 
+// newSession makes a session for user, starting now, and its secret (not
+// stored yet).
+func (l *Logins) newSession(user string) (auth.Session, auth.Secret) {
+	now := l.now()
+	sec := auth.NewSessionSecret()
+	return auth.Session{ID: sec.ID, Hash: sec.Hash, User: user, CreatedAt: now, LastSeen: now, ExpiresAt: now.Add(l.policy().Absolute)}, sec
+}
+
 func (l *Logins) now() time.Time { return l.Now().UTC().Truncate(time.Microsecond) }
 
 func (l *Logins) policy() auth.SessionPolicy {
@@ -291,9 +299,7 @@ func (l *Logins) Login(ctx context.Context, name, password, client string) (auth
 			}
 		}
 	}
-	now := l.now()
-	sec := auth.NewSessionSecret()
-	x := auth.Session{ID: sec.ID, Hash: sec.Hash, User: u.Name, CreatedAt: now, LastSeen: now, ExpiresAt: now.Add(l.policy().Absolute)}
+	x, sec := l.newSession(u.Name)
 	if err := l.Store.CreateSession(ctx, x); err != nil {
 		return auth.Session{}, auth.Secret{}, err
 	}

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/weaklink/weaklink/internal/inventory"
@@ -33,11 +31,13 @@ type ExportOptions struct {
 
 // Check refuses an unknown format or kind (ErrInvalid, naming the choices).
 func (o ExportOptions) Check() error {
-	if o.Format != "" && !slices.Contains(ExportFormats, o.Format) {
-		return invalid("format %q: use one of %s", o.Format, strings.Join(ExportFormats, ", "))
+	if o.Format != "" {
+		if err := CheckChoice("format", o.Format, ExportFormats); err != nil {
+			return err
+		}
 	}
-	if o.Kind != "" && !slices.Contains(ExportKinds, o.Kind) {
-		return invalid("kind %q: use one of %s", o.Kind, strings.Join(ExportKinds, ", "))
+	if o.Kind != "" {
+		return CheckChoice("kind", o.Kind, ExportKinds)
 	}
 	return nil
 }

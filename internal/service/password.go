@@ -176,9 +176,7 @@ func (l *Logins) ChangePassword(ctx context.Context, name, current, newPassword,
 	// reset meanwhile is not overwritten, and a failure leaves nothing
 	// half done.
 	ctx = audit.WithActor(ctx, "user:"+u.Name)
-	now := l.now()
-	sec := auth.NewSessionSecret()
-	x := auth.Session{ID: sec.ID, Hash: sec.Hash, User: u.Name, CreatedAt: now, LastSeen: now, ExpiresAt: now.Add(l.policy().Absolute)}
+	x, sec := l.newSession(u.Name)
 	if u, err = l.Store.ChangePassword(ctx, u.Name, u.PasswordHash, hash, x); err != nil {
 		if errors.Is(err, store.ErrConflict) {
 			return auth.User{}, auth.Session{}, auth.Secret{}, ErrPasswordChanged

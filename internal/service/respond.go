@@ -25,11 +25,8 @@ type ClockReport struct {
 }
 
 // Clocks evaluates the notification duties of an incident. rules nil means
-// the embedded rules.
+// the embedded rules (clockReport's default).
 func (s *Service) Clocks(ctx context.Context, in *incident.Incident, rules *incident.Rules, p incident.Profile) (*ClockReport, error) {
-	if rules == nil {
-		rules = incident.DefaultRules()
-	}
 	b, err := s.BlastRadius(ctx, in, nil)
 	if err != nil {
 		return nil, err

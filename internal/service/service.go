@@ -72,22 +72,14 @@ func (s *Service) edit(ctx context.Context, fn func(inv *inventory.Inventory) er
 		retries = 10
 	}
 	for attempt := 0; ; attempt++ {
-		snap, err := s.Store.Snapshot(ctx)
+		plan, version, err := s.planEdit(ctx, fn)
 		if err != nil {
 			return inventory.Plan{}, err
-		}
-		desired := cloneWithoutMeta(snap.Inventory)
-		if err := fn(&desired); err != nil {
-			return inventory.Plan{}, err
-		}
-		plan, issues := s.Checker.Prepare(inventory.FromInventory(desired), snap.Inventory, true)
-		if len(issues) > 0 {
-			return inventory.Plan{}, issues
 		}
 		if plan.Empty() || !write {
 			return plan, nil
 		}
-		err = s.Store.Apply(ctx, snap.Version, plan)
+		err = s.Store.Apply(ctx, version, plan)
 		if errors.Is(err, store.ErrConflict) && attempt < retries {
 			continue
 		}
@@ -115,12 +107,18 @@ func (s *Service) ImportVendors(ctx context.Context, vendors []inventory.Vendor,
 // without writing: the plan, and the version ApplyPlan must still find
 // (so that what was shown is what is applied, or nothing).
 func (s *Service) PlanImportVendors(ctx context.Context, vendors []inventory.Vendor, named map[string]bool) (inventory.Plan, int64, error) {
+	return s.planEdit(ctx, s.importVendors(vendors, named))
+}
+
+// planEdit plans an edit of the stored inventory: the plan, validated as a
+// whole, and the version it was made against.
+func (s *Service) planEdit(ctx context.Context, fn func(inv *inventory.Inventory) error) (inventory.Plan, int64, error) {
 	snap, err := s.Store.Snapshot(ctx)
 	if err != nil {
 		return inventory.Plan{}, 0, err
 	}
 	desired := cloneWithoutMeta(snap.Inventory)
-	if err := s.importVendors(vendors, named)(&desired); err != nil {
+	if err := fn(&desired); err != nil {
 		return inventory.Plan{}, 0, err
 	}
 	plan, issues := s.Checker.Prepare(inventory.FromInventory(desired), snap.Inventory, true)

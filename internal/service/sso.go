@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/weaklink/weaklink/internal/textutil"
 	"net/url"
 	"strings"
 	"unicode"
@@ -117,9 +118,7 @@ func (l *Logins) SingleSignOn(ctx context.Context, id SSOIdentity, p SSOPolicy) 
 		return in, fmt.Errorf("%w: %s", ErrUserDisabled, u.Name)
 	}
 	ctx = audit.WithActor(ctx, "user:"+u.Name)
-	now := l.now()
-	in.Secret = auth.NewSessionSecret()
-	in.Session = auth.Session{ID: in.Secret.ID, Hash: in.Secret.Hash, User: u.Name, CreatedAt: now, LastSeen: now, ExpiresAt: now.Add(l.policy().Absolute)}
+	in.Session, in.Secret = l.newSession(u.Name)
 	if err := l.Store.CreateSession(ctx, in.Session); err != nil {
 		return SSOSignIn{User: u, Created: in.Created, Linked: in.Linked}, err
 	}
@@ -183,19 +182,10 @@ func (l *Logins) linkFirst(ctx context.Context, id SSOIdentity, p SSOPolicy) (u 
 // ASCII only, so that no case folding (the Kelvin sign K) makes two
 // addresses one.
 func emailNames(email, name string) bool {
-	if email == "" || !isASCII(email) {
+	if email == "" || !textutil.IsASCII(email) {
 		return false
 	}
 	return strings.ToLower(strings.TrimSpace(email)) == name
-}
-
-func isASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] > unicode.MaxASCII {
-			return false
-		}
-	}
-	return true
 }
 
 // LinkIdentity links an identity provider's account (issuer, subject) to
@@ -247,7 +237,7 @@ func checkIdentity(issuer, subject string) error {
 	if u, err := url.Parse(issuer); issuer == "" || err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || strings.TrimSpace(issuer) != issuer {
 		return invalid("issuer %q: give the provider's issuer URL exactly as serve's --oidc-issuer (https://login.example.com/realms/acme)", issuer)
 	}
-	if subject == "" || len(subject) > 255 || !isASCII(subject) || strings.IndexFunc(subject, unicode.IsControl) >= 0 {
+	if subject == "" || len(subject) > 255 || !textutil.IsASCII(subject) || strings.IndexFunc(subject, unicode.IsControl) >= 0 {
 		return invalid("subject: give the account's sub claim at the provider (1 to 255 ASCII characters, no control characters)")
 	}
 	return nil

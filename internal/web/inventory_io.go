@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/weaklink/weaklink/internal/textutil"
 	"io"
 	"mime"
 	"net/http"
@@ -102,7 +103,7 @@ func uploadName(name, def string) string {
 	if name == "." || name == "/" || strings.TrimSpace(name) == "" {
 		return def
 	}
-	return shorten(name, 100)
+	return textutil.Shorten(name, 100)
 }
 
 // errUploadTooLarge is a 413 for an upload past maxInventoryUpload.

@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/weaklink/weaklink/internal/textutil"
 	"io"
 	"log/slog"
 	"net"
@@ -608,12 +609,12 @@ func (o *sso) identity(issuer, subject string, claims map[string]any) (service.S
 			return refuse(http.StatusForbidden, "domain not allowed", "Only addresses at "+d+" may sign in here, and "+what+" is not one.")
 		}
 		if hd, present := claims["hd"]; present {
-			if h, _ := hd.(string); !isASCII(h) || strings.ToLower(h) != d {
+			if h, _ := hd.(string); !textutil.IsASCII(h) || strings.ToLower(h) != d {
 				return refuse(http.StatusForbidden, "hd not allowed", "Only accounts of the "+d+" domain may sign in here, and the provider's hd claim says yours is not one.")
 			}
 		}
 	}
-	if !isASCII(v) { // no case folding may turn it into another name (the Kelvin sign K)
+	if !textutil.IsASCII(v) { // no case folding may turn it into another name (the Kelvin sign K)
 		return refuse(http.StatusForbidden, "bad user name", "The identity provider names you "+v+", which cannot be a weaklink user name: use ASCII letters, digits and . _ @ + -.")
 	}
 	if !verified {
@@ -626,17 +627,8 @@ func (o *sso) identity(issuer, subject string, claims map[string]any) (service.S
 // ASCII (strings.EqualFold would fold ſ into s and K into k).
 func emailDomain(addr string) (string, bool) {
 	at := strings.LastIndexByte(addr, '@')
-	if at < 1 || at == len(addr)-1 || !isASCII(addr) {
+	if at < 1 || at == len(addr)-1 || !textutil.IsASCII(addr) {
 		return "", false
 	}
 	return strings.ToLower(addr[at+1:]), true
-}
-
-func isASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= 0x80 {
-			return false
-		}
-	}
-	return true
 }

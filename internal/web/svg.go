@@ -2,6 +2,7 @@ package web
 
 import (
 	"fmt"
+	"github.com/weaklink/weaklink/internal/textutil"
 	"strings"
 	"time"
 )
@@ -76,7 +77,7 @@ func stackedBars(id, title, desc string, labels, hrefs []string, series, classes
 		scale = float64(chartBarW) / float64(longest)
 	}
 	for i, label := range labels {
-		r := stackRow{Label: shorten(label, barLabelRunes), Full: label, TextY: i*chartRowH + 13, Y: i*chartRowH + 17}
+		r := stackRow{Label: textutil.Shorten(label, barLabelRunes), Full: label, TextY: i*chartRowH + 13, Y: i*chartRowH + 17}
 		if hrefs != nil {
 			r.Href = hrefs[i]
 		}
@@ -193,7 +194,7 @@ func vendorDiagram(vendorID, vendorName string, systems, subs []flowSide) flowDi
 	d := flowDiagram{Width: 3*nodeW + 2*colGap + 2*diagramPad, Height: rows*(nodeH+nodeGap) - nodeGap + 2*diagramPad}
 	d.Title = "Data flows of " + vendorName
 	d.Desc = fmt.Sprintf("%s send data to %s; %s passes it to %s. The tables below list the same flows.",
-		plural(len(systems), "system"), vendorName, vendorName, plural(len(subs), "subprocessor"))
+		textutil.Plural(len(systems), "system"), vendorName, vendorName, textutil.Plural(len(subs), "subprocessor"))
 	col := func(i int) int { return diagramPad + i*(nodeW+colGap) }
 	top := func(n, i int) int {
 		h := n*(nodeH+nodeGap) - nodeGap
@@ -201,7 +202,7 @@ func vendorDiagram(vendorID, vendorName string, systems, subs []flowSide) flowDi
 	}
 	node := func(x, y int, id, label, kind, href string) flowNode {
 		return flowNode{X: x, Y: y, W: nodeW, H: nodeH, TextX: x + nodeW/2, TextY: y + nodeH/2 + 5,
-			Label: shorten(label, labelRunes), Full: label, Kind: kind, Href: href, Class: "node-" + kind}
+			Label: textutil.Shorten(label, labelRunes), Full: label, Kind: kind, Href: href, Class: "node-" + kind}
 	}
 	center := node(col(1), top(1, 0), vendorID, vendorName, "vendor", "")
 	d.Nodes = append(d.Nodes, center)

@@ -327,7 +327,7 @@ func newDiagram(wh service.WhoHas) *diagram {
 		for i, id := range ids {
 			y := dgTop + i*dgRow
 			at[box{col, id}] = pos{x, y}
-			n := diagramNode{X: x, Y: y, W: dgBoxWidth, H: dgBoxHeight, TX: x + 7, TY: y + 15, Label: shorten(id, dgMaxLabel)}
+			n := diagramNode{X: x, Y: y, W: dgBoxWidth, H: dgBoxHeight, TX: x + 7, TY: y + 15, Label: textutil.Shorten(id, dgMaxLabel)}
 			switch col {
 			case 0:
 				n.Class, n.Full = "dg-system", "system "+id
@@ -370,31 +370,15 @@ func newDiagram(wh service.WhoHas) *diagram {
 	}
 	dg.Width = dgMargin*2 + (cols-1)*dgColWidth + dgBoxWidth + 32
 	dg.Height = dgTop + max(dg.tallest, 1)*dgRow + dgMargin
-	dg.Title = fmt.Sprintf("Diagram of who has %s: %s send it to %s directly", wh.Category, plural(len(byCol[0]), "system"), plural(len(byCol[1]), "vendor"))
+	dg.Title = fmt.Sprintf("Diagram of who has %s: %s send it to %s directly", wh.Category, textutil.Plural(len(byCol[0]), "system"), textutil.Plural(len(byCol[1]), "vendor"))
 	subs := map[string]bool{}
 	for _, id := range slices.Concat(byCol[2], byCol[3]) {
 		subs[id] = true
 	}
 	if len(subs) > 0 {
-		dg.Title += fmt.Sprintf(", which pass it on to %s as subprocessors", plural(len(subs), "vendor"))
+		dg.Title += fmt.Sprintf(", which pass it on to %s as subprocessors", textutil.Plural(len(subs), "vendor"))
 	}
 	dg.Title += "."
 	dg.Desc = "A vendor that receives the data at several steps has a box at each. The table after the diagram lists the same links."
 	return dg
-}
-
-func plural(n int, what string) string {
-	if n == 1 {
-		return "1 " + what
-	}
-	return fmt.Sprintf("%d %ss", n, what)
-}
-
-// shorten cuts s to n characters, with an ellipsis.
-func shorten(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n-1]) + "…"
 }

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/weaklink/weaklink/internal/textutil"
 	"io"
 	"net/http"
 	"net/url"
@@ -85,7 +86,7 @@ func (s *Server) uiRefused(c *uiCall, err error, prune bool) {
 	status := http.StatusBadRequest
 	switch {
 	case errors.As(err, &issues):
-		ip.Problem = fmt.Sprintf("The upload has %s. Nothing was changed.", plural(len(issues), "problem"))
+		ip.Problem = fmt.Sprintf("The upload has %s. Nothing was changed.", textutil.Plural(len(issues), "problem"))
 		for _, i := range issues {
 			ip.Issues = append(ip.Issues, i.String())
 		}
