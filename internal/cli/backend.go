@@ -46,8 +46,8 @@ type backend interface {
 	ChangeIncident(ctx context.Context, ref string, ch incidentChange) (incident.Incident, error)
 	Contain(ctx context.Context, ref, reason string, block []string) (*service.Containment, error)
 	// BlastRadius computes an incident's blast radius, streaming the
-	// affected people to emit (locally; the API sends counts only), and
-	// notes it on the timeline (locally; a GET changes nothing).
+	// affected people to emit, and notes it on the timeline (locally; a
+	// GET changes nothing).
 	BlastRadius(ctx context.Context, ref string, emit func(incident.Affected) error) (*incident.BlastRadius, error)
 	// Clocks computes an incident's legal clocks. Remotely the server's
 	// organization profile and rules apply, and rules and p are unused.
@@ -92,7 +92,6 @@ func (a *app) backend(ctx context.Context) (backend, error) {
 	if err != nil {
 		return nil, err
 	}
-	svc.Now = a.now
 	return localBackend{svc: svc, now: a.now}, nil
 }
 

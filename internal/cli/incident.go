@@ -239,15 +239,6 @@ func (a *app) incidentOpenCmd() *cobra.Command {
 	return cmd
 }
 
-func (a *app) incidentService(cmd *cobra.Command) (*service.Service, error) {
-	svc, err := a.service(cmd.Context())
-	if err != nil {
-		return nil, err
-	}
-	svc.Now = a.now
-	return svc, nil
-}
-
 func (a *app) incidentListCmd() *cobra.Command {
 	var format string
 	var f store.IncidentFilter
@@ -695,7 +686,7 @@ func (a *app) incidentNotifyCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			svc, err := a.incidentService(cmd)
+			svc, err := a.service(cmd.Context())
 			if err != nil {
 				return err
 			}

@@ -10,16 +10,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"mime"
 	"mime/multipart"
 	"net"
 	"net/http"
 	"net/netip"
 	"net/url"
 	"os"
-	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -169,16 +165,41 @@ type rawBody struct {
 	data        []byte
 }
 
+// send makes one request to the API with the token, and returns the
+// answer if it is a success (the caller closes its body); any other
+// answer is explained by answerError.
+func (r *remote) send(ctx context.Context, client *http.Client, method, path string, q url.Values, body io.Reader, contentType, accept string) (*http.Response, error) {
+	target := r.base + "/api/v1" + path
+	if len(q) > 0 {
+		target += "?" + q.Encode()
+	}
+	req, err := http.NewRequestWithContext(ctx, method, target, body)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", method, path, err)
+	}
+	req.Header.Set("Authorization", "Bearer "+r.token.Reveal())
+	req.Header.Set("Accept", accept)
+	req.Header.Set("User-Agent", "weaklink-cli/"+Version)
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	res, err := client.Do(req)
+	if err != nil {
+		return nil, r.transportError(ctx, method, err, false)
+	}
+	if res.StatusCode < 200 || res.StatusCode > 299 {
+		defer res.Body.Close()
+		return nil, r.answerError(res)
+	}
+	return res, nil
+}
+
 // call makes one request: method, the path below /api/v1 (with its
 // segments escaped), the query, a body (nil: none; a rawBody as it is;
 // anything else as JSON) and where the answer goes (nil: nowhere; an
 // io.Writer: as it is, once whole; anything else: decoded from JSON). It
 // returns the answer's headers and size.
 func (r *remote) call(ctx context.Context, method, path string, q url.Values, body, out any) (http.Header, int64, error) {
-	target := r.base + "/api/v1" + path
-	if len(q) > 0 {
-		target += "?" + q.Encode()
-	}
 	var rd io.Reader
 	contentType := "application/json"
 	switch b := body.(type) {
@@ -192,30 +213,20 @@ func (r *remote) call(ctx context.Context, method, path string, q url.Values, bo
 		}
 		rd = bytes.NewReader(data)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, target, rd)
-	if err != nil {
-		return nil, 0, fmt.Errorf("%s %s: %w", method, path, err)
+	if body == nil {
+		contentType = ""
 	}
-	req.Header.Set("Authorization", "Bearer "+r.token.Reveal())
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", "weaklink-cli/"+Version)
-	if body != nil {
-		req.Header.Set("Content-Type", contentType)
-	}
-	res, err := r.client.Do(req)
+	res, err := r.send(ctx, r.client, method, path, q, rd, contentType, "application/json")
 	if err != nil {
-		return nil, 0, r.transportError(ctx, method, err, false)
+		return nil, 0, err
 	}
 	defer res.Body.Close()
-	if res.StatusCode < 200 || res.StatusCode > 299 {
-		return nil, 0, r.answerError(res)
-	}
 	if out == nil {
 		_, _ = io.Copy(io.Discard, io.LimitReader(res.Body, remoteMaxErrorBody))
 		return res.Header, 0, nil
 	}
 	w, raw := out.(io.Writer)
-	if ct := res.Header.Get("Content-Type"); !raw && !isJSON(ct) || raw && strings.HasPrefix(ct, "text/html") {
+	if ct := res.Header.Get("Content-Type"); !raw && !web.IsJSON(ct) || raw && strings.HasPrefix(ct, "text/html") {
 		return nil, 0, fmt.Errorf("the server at %s answered %s %s with %q, not JSON: is it weaklink serve?", r.base, method, path, ct)
 	}
 	b, err := io.ReadAll(io.LimitReader(res.Body, remoteMaxBody+1))
@@ -233,11 +244,6 @@ func (r *remote) call(ctx context.Context, method, path string, q url.Values, bo
 		return nil, 0, fmt.Errorf("the server's answer to %s %s is not what this weaklink expects (%v): are the server and the command line of the same version?", method, path, err)
 	}
 	return res.Header, int64(len(b)), nil
-}
-
-func isJSON(ct string) bool {
-	mt, _, err := mime.ParseMediaType(ct)
-	return err == nil && (mt == "application/json" || strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json"))
 }
 
 // transportError explains a request that got no whole answer (midway:
@@ -289,7 +295,7 @@ func (r *remote) answerError(res *http.Response) error {
 	}
 	b, _ := io.ReadAll(io.LimitReader(res.Body, remoteMaxErrorBody))
 	var body web.ErrorResponse
-	if isJSON(res.Header.Get("Content-Type")) && json.Unmarshal(b, &body) == nil && body.Error.Message != "" {
+	if web.IsJSON(res.Header.Get("Content-Type")) && json.Unmarshal(b, &body) == nil && body.Error.Message != "" {
 		e.info = body.Error
 	} else {
 		e.info = web.ErrorInfo{Message: "the server at " + r.base + " answered " + res.Status}
@@ -546,37 +552,13 @@ func inventoryFiles(paths []string, doc *inventory.Document) ([]inventoryFile, e
 		files = append(files, inventoryFile{path, data})
 		return nil
 	}
-	for _, p := range paths {
-		st, err := os.Stat(p)
-		if err != nil {
+	list, err := inventory.Files(paths...)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range list {
+		if err := add(f.Path, f.Explicit); err != nil {
 			return nil, err
-		}
-		if !st.IsDir() {
-			if err := add(p, true); err != nil {
-				return nil, err
-			}
-			continue
-		}
-		var found []string
-		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
-			switch {
-			case err != nil:
-				return err
-			case path != p && strings.HasPrefix(d.Name(), ".") && d.IsDir():
-				return filepath.SkipDir
-			case !strings.HasPrefix(d.Name(), ".") && d.Type().IsRegular() && inventory.IsInventoryFile(d.Name()):
-				found = append(found, path)
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, err
-		}
-		slices.Sort(found)
-		for _, f := range found {
-			if err := add(f, false); err != nil {
-				return nil, err
-			}
 		}
 	}
 	if len(read.Vendors) != len(doc.Vendors) || len(read.Systems) != len(doc.Systems) || len(read.Flows) != len(doc.Flows) {
@@ -636,8 +618,6 @@ func (r *remote) Contain(ctx context.Context, ref, reason string, block []string
 	return &c, nil
 }
 
-// BlastRadius reads the counts; emit is not called (the command refuses
-// --csv and --json with --server).
 // BlastRadius reads the counts; with emit, it first streams the affected
 // people (GET .../affected?format=jsonl, for roles that run incidents).
 // The two are computed one after the other, so a ledger written to in
@@ -666,29 +646,15 @@ func (r *remote) BlastRadius(ctx context.Context, ref string, emit func(incident
 // remoteMaxLine bytes; a transfer that breaks off is an error, never a
 // shorter list.
 func (r *remote) stream(ctx context.Context, path string, q url.Values, fn func(line []byte) error) error {
-	target := r.base + "/api/v1" + path
-	if len(q) > 0 {
-		target += "?" + q.Encode()
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
-	if err != nil {
-		return fmt.Errorf("GET %s: %w", path, err)
-	}
-	req.Header.Set("Authorization", "Bearer "+r.token.Reveal())
-	req.Header.Set("Accept", "application/jsonl")
-	req.Header.Set("User-Agent", "weaklink-cli/"+Version)
 	// No overall timeout: the list streams as long as it takes; the
 	// context (Ctrl-C) still ends it.
 	client := *r.client
 	client.Timeout = 0
-	res, err := client.Do(req)
+	res, err := r.send(ctx, &client, http.MethodGet, path, q, nil, "", "application/jsonl")
 	if err != nil {
-		return r.transportError(ctx, http.MethodGet, err, false)
+		return err
 	}
 	defer res.Body.Close()
-	if res.StatusCode < 200 || res.StatusCode > 299 {
-		return r.answerError(res)
-	}
 	sc := bufio.NewScanner(res.Body)
 	sc.Buffer(make([]byte, 64<<10), remoteMaxLine)
 	for sc.Scan() {

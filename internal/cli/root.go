@@ -179,7 +179,7 @@ func (a *app) service(ctx context.Context) (*service.Service, error) {
 		}
 		a.store = s
 	}
-	return &service.Service{Store: a.store, Checker: c}, nil
+	return &service.Service{Store: a.store, Checker: c, Now: a.now}, nil
 }
 
 func (a *app) migrateCmd() *cobra.Command {

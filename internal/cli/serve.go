@@ -80,7 +80,6 @@ finish (--shutdown-timeout). See docs/api.md.`,
 			if err != nil {
 				return err
 			}
-			svc.Now = a.now
 			// The in-process gateway's metrics join the server's /metrics.
 			var gatherers []prometheus.Gatherer
 			if gw.config != "" {

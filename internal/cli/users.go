@@ -187,7 +187,7 @@ one-time: its user must choose their own at the first login (unless
 				return err
 			}
 			if pwFormat == formatJSON {
-				return writeJSON(a.out, userWithPassword{u, generated})
+				return writeJSON(a.out, userWithPassword{User: u, Password: generated})
 			}
 			fmt.Fprintf(a.out, "Set the password of %s; its sessions ended.\n", u.Name)
 			a.printGenerated(generated)
@@ -209,10 +209,7 @@ one-time: its user must choose their own at the first login (unless
 
 // userWithPassword is a user and, when weaklink made one, its one-time
 // password: what `users add` and `users passwd` print as JSON.
-type userWithPassword struct {
-	auth.User
-	Password string `json:"password,omitempty"`
-}
+type userWithPassword = service.UserWithPassword
 
 func userStatus(u auth.User) string {
 	s := "enabled"

@@ -105,18 +105,30 @@ func IsInventoryFile(name string) bool {
 // files and directories. Problems with the content of the files are returned
 // together as Issues; I/O problems as other errors.
 func LoadPaths(paths ...string) (*Document, error) {
-	type file struct {
-		path     string
-		explicit bool
+	files, err := Files(paths...)
+	if err != nil {
+		return nil, err
 	}
-	var files []file
+	return Collect(len(files), func(i int) (*Document, error) { return loadFile(files[i].Path, files[i].Explicit) })
+}
+
+// File is one file LoadPaths reads: a path it was given (Explicit), or one
+// it found below a directory it was given.
+type File struct {
+	Path     string
+	Explicit bool
+}
+
+// Files lists the files LoadPaths reads for paths, in its order.
+func Files(paths ...string) ([]File, error) {
+	var files []File
 	for _, p := range paths {
 		st, err := os.Stat(p)
 		if err != nil {
 			return nil, err
 		}
 		if !st.IsDir() {
-			files = append(files, file{p, true})
+			files = append(files, File{p, true})
 			continue
 		}
 		var found []string
@@ -143,13 +155,20 @@ func LoadPaths(paths ...string) (*Document, error) {
 		}
 		slices.Sort(found)
 		for _, f := range found {
-			files = append(files, file{f, false})
+			files = append(files, File{f, false})
 		}
 	}
+	return files, nil
+}
+
+// Collect merges n decoded sources, in order, into one document. Problems
+// with their content come back together, as Issues, so that one run shows
+// them all; any other error stops at once.
+func Collect(n int, decode func(i int) (*Document, error)) (*Document, error) {
 	doc := &Document{}
 	var issues Issues
-	for _, f := range files {
-		d, err := loadFile(f.path, f.explicit)
+	for i := range n {
+		d, err := decode(i)
 		var is Issues
 		switch {
 		case errors.As(err, &is):

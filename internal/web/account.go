@@ -90,7 +90,7 @@ func (s *Server) changeMyPassword(c *call) (any, error) {
 		return nil, changePasswordError(err)
 	}
 	s.cache.clear() // the old session is gone: refuse it at once
-	http.SetCookie(c.w, sessionCookie(sec.Reveal(), int(x.ExpiresAt.Sub(s.now()).Seconds())))
+	s.setSessionCookie(c.w, x, sec)
 	return LoginResponse{User: u, Session: x, Secret: sec.Reveal()}, nil
 }
 

@@ -102,7 +102,7 @@ func (s *Server) startSession(ctx context.Context, w http.ResponseWriter, r *htt
 	if err != nil {
 		return LoginResponse{}, err
 	}
-	http.SetCookie(w, sessionCookie(sec.Reveal(), int(x.ExpiresAt.Sub(s.now()).Seconds())))
+	s.setSessionCookie(w, x, sec)
 	if rec, ok := w.(*recorder); ok {
 		rec.actor = "user:" + u.Name // for the access log
 	}

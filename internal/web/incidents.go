@@ -113,12 +113,6 @@ func (s *Server) openIncident(c *call) (any, error) {
 		ContractNoticeHours: req.ContractNoticeHours, HighRisk: req.HighRisk, Material: req.Material, Notes: req.Notes,
 		Times: map[incident.Anchor]time.Time{},
 	}
-	if req.WindowFrom.IsZero() {
-		in.WindowFrom = time.Time{}
-	}
-	if req.WindowTo.IsZero() {
-		in.WindowTo = time.Time{}
-	}
 	for a, t := range req.Times {
 		in.Times[a] = t.UTC()
 	}
@@ -170,7 +164,7 @@ func (s *Server) updateIncident(c *call) (any, error) {
 		patchValue(&in.Notes, p.Notes)
 		patchPointer(&in.HighRisk, p.HighRisk)
 		patchPointer(&in.Material, p.Material)
-		in.WindowFrom, in.WindowTo = utc(in.WindowFrom), utc(in.WindowTo)
+		in.WindowFrom, in.WindowTo = in.WindowFrom.UTC(), in.WindowTo.UTC() // a zero time stays zero
 		for a, t := range p.Times {
 			if t == nil {
 				delete(in.Times, a)
@@ -180,13 +174,6 @@ func (s *Server) updateIncident(c *call) (any, error) {
 		}
 		return nil
 	}, extra...)
-}
-
-func utc(t time.Time) time.Time {
-	if t.IsZero() {
-		return time.Time{}
-	}
-	return t.UTC()
 }
 
 type errString string
@@ -239,31 +226,25 @@ func (s *Server) affected(c *call) {
 		s.writeError(c.w, c.r, err)
 		return
 	}
+	// No Cache-Control here: every answer already has no-store.
 	h := c.w.Header()
-	h.Set("Cache-Control", "no-store")
 	name := "affected-" + in.ID[:min(8, len(in.ID))]
-	var started bool
-	var run func(emit func(incident.Affected) error) error = func(emit func(incident.Affected) error) error {
+	run := func(emit func(incident.Affected) error) error {
 		_, err := s.svc.BlastRadius(c.ctx, &in, emit)
 		return err
 	}
-	start := func(ct, ext string) {
-		if !started {
-			started = true
-			h.Set("Content-Type", ct)
-			h.Set("Content-Disposition", `attachment; filename="`+name+ext+`"`)
-		}
-	}
 	if format == "jsonl" {
+		h.Set("Content-Type", "application/jsonl; charset=utf-8")
+		h.Set("Content-Disposition", `attachment; filename="`+name+`.jsonl"`)
 		bw := bufio.NewWriterSize(c.w, 64<<10)
 		enc := json.NewEncoder(bw)
-		start("application/jsonl; charset=utf-8", ".jsonl")
 		err = run(func(a incident.Affected) error { return enc.Encode(a) })
 		if err == nil {
 			err = bw.Flush()
 		}
 	} else {
-		start("text/csv; charset=utf-8", ".csv")
+		h.Set("Content-Type", "text/csv; charset=utf-8")
+		h.Set("Content-Disposition", `attachment; filename="`+name+`.csv"`)
 		_, err = incident.WriteRecipients(c.ctx, c.w, func(yield func(incident.PackRecipient) error) error {
 			return run(func(a incident.Affected) error { return yield(a.Recipient()) })
 		})

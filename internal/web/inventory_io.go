@@ -69,24 +69,9 @@ type inventoryFile struct {
 // reads several files: every problem of every file at once (Issues, with
 // file:line:column).
 func decodeInventory(files []inventoryFile) (*inventory.Document, error) {
-	doc := &inventory.Document{}
-	var issues inventory.Issues
-	for _, f := range files {
-		d, err := inventory.Decode(bytes.NewReader(f.Data), f.Name)
-		var is inventory.Issues
-		switch {
-		case errors.As(err, &is):
-			issues = append(issues, is...)
-		case err != nil:
-			return nil, err
-		default:
-			doc.Append(d)
-		}
-	}
-	if len(issues) > 0 {
-		return nil, issues
-	}
-	return doc, nil
+	return inventory.Collect(len(files), func(i int) (*inventory.Document, error) {
+		return inventory.Decode(bytes.NewReader(files[i].Data), files[i].Name)
+	})
 }
 
 // uploadName is the name an uploaded file goes by in positions: the
@@ -197,7 +182,7 @@ func readInventoryBody(c *call) ([]inventoryFile, error) {
 			return nil, newError(http.StatusBadRequest, "invalid_body", `the form has no "file" parts: send each inventory file as one`)
 		}
 		return form.files["file"], nil
-	case isJSON(ct) || slices.Contains(yamlTypes, mt):
+	case IsJSON(ct) || slices.Contains(yamlTypes, mt):
 	case r.ContentLength == 0 && len(r.TransferEncoding) == 0:
 		return nil, newError(http.StatusBadRequest, "invalid_body", "the body is required: an inventory document in YAML or JSON")
 	default:
@@ -237,14 +222,9 @@ type exported struct {
 }
 
 // exportInventory writes the inventory as `weaklink export` does, into a
-// buffer, so that a failure is a clean error rather than half a file.
+// buffer, so that a failure is a clean error rather than half a file. o
+// comes from exportOptions, which checked it.
 func (s *Server) exportInventory(ctx context.Context, o service.ExportOptions) (exported, error) {
-	if o.Format == "" {
-		o.Format = service.ExportFormats[0]
-	}
-	if err := o.Check(); err != nil {
-		return exported{}, err
-	}
 	o.Timestamp = s.now().UTC().Truncate(time.Second)
 	o.ToolVersion = s.opts.Version
 	var buf bytes.Buffer

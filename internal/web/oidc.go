@@ -539,7 +539,7 @@ func (s *Server) ssoFinish(c *uiCall) (user, next string, _ *ssoRefusal) {
 			s.cache.clear()
 		}
 	}
-	http.SetCookie(c.w, sessionCookie(sec.Reveal(), int(x.ExpiresAt.Sub(s.now()).Seconds())))
+	s.setSessionCookie(c.w, x, sec)
 	if rec, ok := c.w.(*recorder); ok {
 		rec.actor = "user:" + u.Name
 	}

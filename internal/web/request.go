@@ -27,7 +27,7 @@ func (s *Server) decodeLimited(c *call, dst any, optional bool, limit int64) err
 		}
 		return newError(http.StatusBadRequest, "invalid_body", "a JSON body is required")
 	}
-	if ct := r.Header.Get("Content-Type"); !isJSON(ct) {
+	if ct := r.Header.Get("Content-Type"); !IsJSON(ct) {
 		return newError(http.StatusUnsupportedMediaType, "unsupported_media_type", "send the body as Content-Type: application/json, not %q", ct)
 	}
 	if r.ContentLength > limit {
@@ -55,7 +55,9 @@ func tooLarge(n int64) *apiError {
 	return newError(http.StatusRequestEntityTooLarge, "body_too_large", "the body is larger than %d bytes", n)
 }
 
-func isJSON(ct string) bool {
+// IsJSON tells whether a Content-Type is JSON: application/json or an
+// application/*+json type. The remote CLI reads answers with it.
+func IsJSON(ct string) bool {
 	mt, _, err := mime.ParseMediaType(ct)
 	if err != nil {
 		return false

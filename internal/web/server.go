@@ -373,6 +373,12 @@ func (s *Server) authenticate(r *http.Request) (*service.Principal, string, erro
 	return p, secret, nil
 }
 
+// setSessionCookie hands a new session to the browser, for as long as
+// the session lives.
+func (s *Server) setSessionCookie(w http.ResponseWriter, x auth.Session, sec auth.Secret) {
+	http.SetCookie(w, sessionCookie(sec.Reveal(), int(x.ExpiresAt.Sub(s.now()).Seconds())))
+}
+
 func sessionCookie(secret string, maxAge int) *http.Cookie {
 	return &http.Cookie{Name: CookieName, Value: secret, Path: "/", MaxAge: maxAge,
 		Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode}

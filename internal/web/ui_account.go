@@ -115,6 +115,6 @@ func (s *Server) uiChangePassword(c *uiCall) {
 		return
 	}
 	s.cache.clear() // the old session is gone: refuse it at once
-	http.SetCookie(c.w, sessionCookie(sec.Reveal(), int(x.ExpiresAt.Sub(s.now()).Seconds())))
+	s.setSessionCookie(c.w, x, sec)
 	http.Redirect(c.w, c.r, pp.Next, http.StatusSeeOther)
 }
