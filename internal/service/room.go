@@ -77,6 +77,19 @@ func (s *Service) Room(ctx context.Context, ref string, rules *incident.Rules, p
 	return r, nil
 }
 
+// NextDuty is the duty whose deadline is next (Summary.Next), or nil.
+func (r *ClockReport) NextDuty() *incident.Duty {
+	if r.Summary.Next == nil {
+		return nil
+	}
+	for i := range r.Duties {
+		if r.Duties[i].Rule == r.Summary.Next.Rule {
+			return &r.Duties[i]
+		}
+	}
+	return nil
+}
+
 // clockReport evaluates the clocks of an incident from its blast radius.
 func (s *Service) clockReport(in *incident.Incident, b *incident.BlastRadius, rules *incident.Rules, p incident.Profile) *ClockReport {
 	if rules == nil {

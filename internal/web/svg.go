@@ -180,7 +180,7 @@ const (
 
 // flowSide is one system or subprocessor beside the vendor.
 type flowSide struct {
-	ID, Label string
+	Label string
 	// Categories are what the edge carries (systems), none for a
 	// subprocessor link.
 	Categories []string
@@ -189,7 +189,7 @@ type flowSide struct {
 
 // vendorDiagram lays out systems → vendor → subprocessors in three
 // columns, each centred vertically.
-func vendorDiagram(vendorID, vendorName string, systems, subs []flowSide) flowDiagram {
+func vendorDiagram(vendorName string, systems, subs []flowSide) flowDiagram {
 	rows := max(len(systems), len(subs), 1)
 	d := flowDiagram{Width: 3*nodeW + 2*colGap + 2*diagramPad, Height: rows*(nodeH+nodeGap) - nodeGap + 2*diagramPad}
 	d.Title = "Data flows of " + vendorName
@@ -200,11 +200,11 @@ func vendorDiagram(vendorID, vendorName string, systems, subs []flowSide) flowDi
 		h := n*(nodeH+nodeGap) - nodeGap
 		return (d.Height-h)/2 + i*(nodeH+nodeGap)
 	}
-	node := func(x, y int, id, label, kind, href string) flowNode {
+	node := func(x, y int, label, kind, href string) flowNode {
 		return flowNode{X: x, Y: y, W: nodeW, H: nodeH, TextX: x + nodeW/2, TextY: y + nodeH/2 + 5,
 			Label: textutil.Shorten(label, labelRunes), Full: label, Kind: kind, Href: href, Class: "node-" + kind}
 	}
-	center := node(col(1), top(1, 0), vendorID, vendorName, "vendor", "")
+	center := node(col(1), top(1, 0), vendorName, "vendor", "")
 	d.Nodes = append(d.Nodes, center)
 	curve := func(x1, y1, x2, y2 int) string {
 		mid := (x1 + x2) / 2
@@ -212,7 +212,7 @@ func vendorDiagram(vendorID, vendorName string, systems, subs []flowSide) flowDi
 	}
 	cy := center.Y + nodeH/2
 	for i, s := range systems {
-		n := node(col(0), top(len(systems), i), s.ID, s.Label, "system", s.Href)
+		n := node(col(0), top(len(systems), i), s.Label, "system", s.Href)
 		d.Nodes = append(d.Nodes, n)
 		y := n.Y + nodeH/2
 		label := fmt.Sprintf("%d", len(s.Categories))
@@ -221,7 +221,7 @@ func vendorDiagram(vendorID, vendorName string, systems, subs []flowSide) flowDi
 			Label: label, LabelX: n.X + nodeW + 10, LabelY: y - 4})
 	}
 	for i, s := range subs {
-		n := node(col(2), top(len(subs), i), s.ID, s.Label, "subprocessor", s.Href)
+		n := node(col(2), top(len(subs), i), s.Label, "subprocessor", s.Href)
 		d.Nodes = append(d.Nodes, n)
 		d.Edges = append(d.Edges, flowEdge{Path: curve(center.X+nodeW, cy, n.X-2, n.Y+nodeH/2), Class: "edge-sub",
 			Title: fmt.Sprintf("%s passes data to its subprocessor %s", vendorName, s.Label)})

@@ -654,10 +654,10 @@ func (s *Server) vendorExtras(c *uiCall, vp *vendorPage) error {
 	var left, right []flowSide
 	for _, sys := range systems {
 		cats := slices.Compact(slices.Sorted(slices.Values(bySystem[sys])))
-		left = append(left, flowSide{ID: sys, Label: sys, Categories: cats})
+		left = append(left, flowSide{Label: sys, Categories: cats})
 	}
 	for _, sub := range v.Subprocessors {
-		right = append(right, flowSide{ID: sub, Label: sub, Href: "/vendors/" + sub})
+		right = append(right, flowSide{Label: sub, Href: "/vendors/" + sub})
 	}
 	if len(left)+len(right) > 0 {
 		// A diagram of hundreds of boxes helps nobody: the first
@@ -670,7 +670,7 @@ func (s *Server) vendorExtras(c *uiCall, vp *vendorPage) error {
 			vp.DiagramMore += n
 			right = right[:maxDiagramSide]
 		}
-		d := vendorDiagram(v.ID, vp.Title, left, right)
+		d := vendorDiagram(vp.Title, left, right)
 		vp.Diagram = &d
 	}
 	if c.p.Can(auth.LedgerRead) {

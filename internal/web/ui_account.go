@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
-	"strings"
 
 	"github.com/weaklink/weaklink/internal/auth"
 	"github.com/weaklink/weaklink/internal/service"
@@ -108,7 +107,7 @@ func (s *Server) uiChangePassword(c *uiCall) {
 		case errors.Is(err, service.ErrPasswordChanged):
 			refuse(http.StatusConflict, "", "Your password was changed (an admin may have set a new one), or your user disabled, while you were changing it: nothing was changed. Log in again.")
 		case errors.Is(err, service.ErrInvalid):
-			refuse(http.StatusBadRequest, "", strings.ToUpper(err.Error()[:1])+err.Error()[1:]+".")
+			refuse(http.StatusBadRequest, "", upperFirst(err.Error())+".")
 		default:
 			s.uiFail(c, err)
 		}

@@ -146,18 +146,15 @@ func (s *Server) uiDashboard(c *uiCall) {
 		for _, in := range open {
 			di := dashIncident{Incident: in}
 			if rep := clocks[in.ID]; rep != nil {
-				for i := range rep.Duties {
-					d := &rep.Duties[i]
+				for _, d := range rep.Duties {
 					switch d.Status {
 					case incident.DutyOpen:
 						di.Running++
 					case incident.DutyOverdue:
 						di.Overdue++
 					}
-					if n := rep.Summary.Next; n != nil && d.Rule == n.Rule && di.Next == nil {
-						di.Next = d
-					}
 				}
+				di.Next = rep.NextDuty()
 			}
 			dp.Incidents = append(dp.Incidents, di)
 		}

@@ -179,23 +179,28 @@ func (s *Server) renderIncidents(c *uiCall, status int, ip incidentsPage) {
 		s.uiFail(c, err)
 		return
 	}
-	// Name the page's vendors only.
+	// Name the page's vendors only; a visitor who may open an incident
+	// needs every vendor for the form anyway, read once.
 	var ids []string
 	for _, in := range list {
 		if !slices.Contains(ids, in.Vendor) {
 			ids = append(ids, in.Vendor)
 		}
 	}
+	var vendors []store.VendorName
+	switch {
+	case ip.CanWrite:
+		vendors, err = s.svc.Store.VendorNames(c.ctx, store.VendorFilter{Sort: "name"})
+	case len(ids) > 0:
+		vendors, err = s.svc.Store.VendorNames(c.ctx, store.VendorFilter{IDs: ids})
+	}
+	if err != nil {
+		s.uiFail(c, err)
+		return
+	}
 	names := map[string]string{}
-	if len(ids) > 0 {
-		vendors, err := s.svc.Store.VendorNames(c.ctx, store.VendorFilter{IDs: ids})
-		if err != nil {
-			s.uiFail(c, err)
-			return
-		}
-		for _, v := range vendors {
-			names[v.ID] = cmp.Or(v.Name, v.ID)
-		}
+	for _, v := range vendors {
+		names[v.ID] = cmp.Or(v.Name, v.ID)
 	}
 	now := s.now()
 	for _, in := range list {
@@ -207,10 +212,8 @@ func (s *Server) renderIncidents(c *uiCall, status int, ip incidentsPage) {
 		if rep, ok := clocks[in.ID]; ok && rep.Summary.Next != nil {
 			next := rep.Summary.Next
 			row.NextRule, row.NextTitle, row.Next = next.Rule, next.Rule, incTimeOf(next.Deadline)
-			for _, d := range rep.Duties {
-				if d.Rule == next.Rule {
-					row.NextTitle = d.Title
-				}
+			if d := rep.NextDuty(); d != nil {
+				row.NextTitle = d.Title
 			}
 			row.Left, row.Overdue = timeLeft(next.Deadline, now), next.Deadline.Before(now)
 		}
@@ -219,11 +222,6 @@ func (s *Server) renderIncidents(c *uiCall, status int, ip incidentsPage) {
 	ip.Shows = options(incidentShows, ip.Show, "every incident")
 	ip.Shows[1].Label = "open (not closed)"
 	if ip.CanWrite {
-		vendors, err := s.svc.Store.VendorNames(c.ctx, store.VendorFilter{Sort: "name"})
-		if err != nil {
-			s.uiFail(c, err)
-			return
-		}
 		ip.Vendors = []option{{Value: "", Label: "Choose a vendor", Selected: ip.Form.Vendor == ""}}
 		for _, v := range vendors {
 			label := v.ID

@@ -240,13 +240,28 @@ func (s *Server) uiApply(c *uiCall) {
 		return
 	}
 	text := planText(plan)
+	if !s.applyShown(c, plan, now, version, planDigest(now, prune, text), f["digest"][0], prune) {
+		return
+	}
+	pp := planPage{page: c.page("Applied", "inventory"), Prune: prune, Text: text, Summary: plan.Summary(), Empty: plan.Empty(), Applied: true}
+	for _, fl := range files {
+		pp.Files = append(pp.Files, fl.Name)
+	}
+	s.render(c.w, c.r, http.StatusOK, "plan.html", pp)
+}
+
+// applyShown applies plan, planned again at version now, if it is the
+// plan that was shown (made at version, with the digest shown) and the
+// inventory has not moved since; otherwise, or if the write fails, it
+// writes the refusal and returns false.
+func (s *Server) applyShown(c *uiCall, plan inventory.Plan, now, version int64, digest, shown string, prune bool) bool {
 	switch {
 	case now != version:
 		s.uiRefused(c, uiStale(), prune)
-		return
-	case planDigest(now, prune, text) != f["digest"][0]:
+		return false
+	case digest != shown:
 		s.uiRefused(c, newError(http.StatusConflict, "conflict", "this is not the plan that was shown: nothing was applied; upload the file again"), prune)
-		return
+		return false
 	}
 	if !plan.Empty() {
 		if err := s.svc.ApplyPlan(c.ctx, version, plan); err != nil {
@@ -254,14 +269,10 @@ func (s *Server) uiApply(c *uiCall) {
 				err = uiStale()
 			}
 			s.uiRefused(c, err, prune)
-			return
+			return false
 		}
 	}
-	pp := planPage{page: c.page("Applied", "inventory"), Prune: prune, Text: text, Summary: plan.Summary(), Empty: plan.Empty(), Applied: true}
-	for _, fl := range files {
-		pp.Files = append(pp.Files, fl.Name)
-	}
-	s.render(c.w, c.r, http.StatusOK, "plan.html", pp)
+	return true
 }
 
 func uiStale() *apiError {
@@ -369,22 +380,8 @@ func (s *Server) uiApplyCSV(c *uiCall, f url.Values, version int64) {
 		return
 	}
 	text := planText(plan)
-	switch {
-	case now != version:
-		s.uiRefused(c, uiStale(), false)
+	if !s.applyShown(c, plan, now, version, planDigest(now, false, "csv\n"+text), strings.Join(f["digest"], ""), false) {
 		return
-	case planDigest(now, false, "csv\n"+text) != strings.Join(f["digest"], ""):
-		s.uiRefused(c, newError(http.StatusConflict, "conflict", "this is not the plan that was shown: nothing was applied; upload the file again"), false)
-		return
-	}
-	if !plan.Empty() {
-		if err := s.svc.ApplyPlan(c.ctx, version, plan); err != nil {
-			if errors.Is(err, store.ErrConflict) {
-				err = uiStale()
-			}
-			s.uiRefused(c, err, false)
-			return
-		}
 	}
 	s.render(c.w, c.r, http.StatusOK, "plan.html", planPage{page: c.page("Applied", "inventory"), Files: []string{file.Name},
 		Text: text, Summary: plan.Summary(), Empty: plan.Empty(), Applied: true, CSV: true, Report: &report})

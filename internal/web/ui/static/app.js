@@ -17,7 +17,7 @@
       if (isNaN(t)) return;
       el.textContent = fmt(t - Date.now());
       // The styling that marks a deadline as passed follows the text.
-      const box = el.closest(".left, .clock, [data-overdue-class]");
+      const box = el.closest(".left, .clock");
       if (box) box.classList.toggle("overdue", t < Date.now());
     });
   }
