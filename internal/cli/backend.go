@@ -168,7 +168,7 @@ func (l localBackend) OpenIncident(ctx context.Context, in incident.Incident) (i
 func (l localBackend) ChangeIncident(ctx context.Context, ref string, ch incidentChange) (incident.Incident, error) {
 	var extra []incident.Event
 	if ch.note != "" {
-		extra = append(extra, incident.Event{ID: newEventID(), At: l.now().UTC(), Actor: currentUser(), Kind: "note", Message: ch.note})
+		extra = append(extra, l.svc.NoteEvent(currentUser(), ch.note))
 	}
 	return l.svc.ChangeIncident(ctx, ref, currentUser(), ch.kind, ch.message, ch.apply, extra...)
 }

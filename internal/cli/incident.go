@@ -14,7 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/spf13/cobra"
 	"github.com/weaklink/weaklink/internal/incident"
 	"github.com/weaklink/weaklink/internal/service"
@@ -802,5 +801,3 @@ func exportAffected(ctx context.Context, csvPath, jsonPath string, run func(emit
 	return n, nil
 }
 
-// newEventID is a time-ordered id for a timeline event.
-func newEventID() string { return uuid.Must(uuid.NewV7()).String() }

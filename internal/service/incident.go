@@ -208,6 +208,13 @@ func (s *Service) Note(ctx context.Context, ref, actor, kind, message string) (i
 	return ev, s.Store.AppendEvents(ctx, ev)
 }
 
+// NoteEvent is a note for the timeline, to add with a change
+// (ChangeIncident's extra events): the event ChangeIncident does not write
+// itself.
+func (s *Service) NoteEvent(actor, message string) incident.Event {
+	return incident.Event{ID: newID(), At: s.now(), Actor: actor, Kind: "note", Message: message}
+}
+
 func cloneIncident(in incident.Incident) incident.Incident {
 	out := in
 	out.Times = make(map[incident.Anchor]time.Time, len(in.Times))

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/weaklink/weaklink/internal/incident"
 	"github.com/weaklink/weaklink/internal/store"
 )
@@ -148,7 +147,7 @@ func (s *Server) updateIncident(c *call) (any, error) {
 	}
 	var extra []incident.Event
 	if p.Note != "" {
-		extra = append(extra, incident.Event{ID: newEventID(), At: s.now().UTC(), Actor: actor, Kind: "note", Message: p.Note})
+		extra = append(extra, s.svc.NoteEvent(actor, p.Note))
 	}
 	return s.svc.ChangeIncident(c.ctx, c.r.PathValue("id"), actor, kind, strings.TrimSpace(p.Message), func(in *incident.Incident) error {
 		patchValue(&in.Vendor, p.Vendor)
@@ -276,4 +275,3 @@ func (s *Server) contain(c *call) (any, error) {
 	return s.svc.Contain(c.ctx, c.r.PathValue("id"), c.p.Actor(), req.Reason, req.Block)
 }
 
-func newEventID() string { return uuid.Must(uuid.NewV7()).String() }

@@ -794,7 +794,7 @@ func (s *Server) uiUpdateIncident(c *uiCall) {
 	actor := c.p.Actor()
 	var extra []incident.Event
 	if form.Note != "" {
-		extra = append(extra, incident.Event{ID: newEventID(), At: s.now().UTC(), Actor: actor, Kind: "note", Message: form.Note})
+		extra = append(extra, s.svc.NoteEvent(actor, form.Note))
 	}
 	kind := "updated"
 	if changed("status", form.Status) && form.Status == string(incident.StatusClosed) {
