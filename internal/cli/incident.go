@@ -800,4 +800,3 @@ func exportAffected(ctx context.Context, csvPath, jsonPath string, run func(emit
 	files = nil
 	return n, nil
 }
-

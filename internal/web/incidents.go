@@ -274,4 +274,3 @@ func (s *Server) contain(c *call) (any, error) {
 	}
 	return s.svc.Contain(c.ctx, c.r.PathValue("id"), c.p.Actor(), req.Reason, req.Block)
 }
-
