@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"fmt"
+	"github.com/weaklink/weaklink/internal/inventory"
 	"maps"
 	"os"
 	"slices"
@@ -182,18 +183,25 @@ func (s *Service) fillChecklist(c *Containment, in *incident.Incident, snap stor
 // without writing or recording anything. The pack's Recipients stream
 // computes the blast radius again when the pack is written.
 func (s *Service) PackFor(ctx context.Context, in *incident.Incident, o NotifyOptions) (incident.Pack, *ClockReport, error) {
-	clocks, err := s.Clocks(ctx, in, o.Rules, o.Profile)
+	// One inventory snapshot serves the clocks, the vendor's name and the
+	// recipient stream (which scans the ledger again as it is written).
+	snap, err := s.Store.Snapshot(ctx)
 	if err != nil {
 		return incident.Pack{}, nil, err
 	}
-	b := clocks.Blast
+	b, err := s.blastRadius(ctx, snap, in, nil)
+	if err != nil {
+		return incident.Pack{}, nil, err
+	}
+	clocks := s.clockReport(in, b, o.Rules, o.Profile)
 	timeline, err := s.Store.Timeline(ctx, in.ID)
 	if err != nil {
 		return incident.Pack{}, nil, err
 	}
 	vendorName := func(id string) string {
-		if v, err := s.Store.GetVendor(ctx, id); err == nil && v.Name != "" {
-			return v.Name
+		i := slices.IndexFunc(snap.Vendors, func(v inventory.Vendor) bool { return v.ID == id })
+		if i >= 0 && snap.Vendors[i].Name != "" {
+			return snap.Vendors[i].Name
 		}
 		return id
 	}
@@ -219,7 +227,7 @@ func (s *Service) PackFor(ctx context.Context, in *incident.Incident, o NotifyOp
 		Systems: b.Systems, Profile: o.Profile, Timeline: timeline, Duties: duties, Templates: o.Templates,
 		Taxonomy: s.Checker.Taxonomy,
 		Recipients: func(yield func(incident.PackRecipient) error) error {
-			_, err := s.BlastRadius(ctx, &inc, func(a incident.Affected) error {
+			_, err := s.blastRadius(ctx, snap, &inc, func(a incident.Affected) error {
 				return yield(a.Recipient())
 			})
 			return err
