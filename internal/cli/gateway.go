@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -63,13 +64,7 @@ the server's API and needs no database credentials.`,
 			if err != nil {
 				return err
 			}
-			if listen == "" {
-				listen = g.Config().Listen
-			}
-			if listen == "" {
-				listen = "127.0.0.1:8787"
-			}
-			ln, err := net.Listen("tcp", listen)
+			ln, err := net.Listen("tcp", gatewayAddr(listen, g))
 			if err != nil {
 				return err
 			}
@@ -92,6 +87,12 @@ the server's API and needs no database credentials.`,
 	cmd.Flags().BoolVar(&allowPrivate, "allow-private-upstreams", false, "allow upstreams on loopback or private addresses (tests and demos with a fake vendor)")
 	cmd.AddCommand(a.gatewayExplainCmd(), a.fakeVendorCmd())
 	return cmd
+}
+
+// gatewayAddr is where a gateway listens: the flag's address, else its
+// configuration's listen, else 127.0.0.1:8787.
+func gatewayAddr(flag string, g *gateway.Gateway) string {
+	return cmp.Or(flag, g.Config().Listen, "127.0.0.1:8787")
 }
 
 // runGateway serves g's ingestion routes on ln (with /metrics and /healthz,

@@ -185,14 +185,7 @@ func (a *app) startGateway(ctx context.Context, svc *service.Service, log *slog.
 	if err != nil {
 		return nil, err
 	}
-	addr := f.addr
-	if addr == "" {
-		addr = g.Config().Listen
-	}
-	if addr == "" {
-		addr = "127.0.0.1:8787"
-	}
-	ln, err := net.Listen("tcp", addr)
+	ln, err := net.Listen("tcp", gatewayAddr(f.addr, g))
 	if err != nil {
 		return nil, fmt.Errorf("gateway: %w", err)
 	}

@@ -188,14 +188,16 @@ func (s *Server) whoHasView(ctx context.Context, tax *taxonomy.Tree, key string)
 			}
 			r := &row.Routes[i]
 			r.Flows = append(r.Flows, p.Flow)
-			if src := source[p.Flow]; src != "" && !slices.Contains(r.Sources, src) {
-				r.Sources = append(r.Sources, src)
-			}
 			if !slices.Contains(row.Systems, p.System) {
 				row.Systems = append(row.Systems, p.System)
 			}
-			if src := source[p.Flow]; src != "" && !slices.Contains(row.Sources, src) {
-				row.Sources = append(row.Sources, src)
+			if src := source[p.Flow]; src != "" {
+				if !slices.Contains(r.Sources, src) {
+					r.Sources = append(r.Sources, src)
+				}
+				if !slices.Contains(row.Sources, src) {
+					row.Sources = append(row.Sources, src)
+				}
 			}
 		}
 		slices.Sort(row.Systems)
