@@ -208,7 +208,7 @@ func vendorDiagram(vendorName string, systems, subs []flowSide) flowDiagram {
 	d.Nodes = append(d.Nodes, center)
 	curve := func(x1, y1, x2, y2 int) string {
 		mid := (x1 + x2) / 2
-		return fmt.Sprintf("M%d,%d C%d,%d %d,%d %d,%d", x1, y1, mid, y1, mid, y2, x2, y2)
+		return cubicPath(x1, y1, mid, mid, x2, y2)
 	}
 	cy := center.Y + nodeH/2
 	for i, s := range systems {
@@ -227,4 +227,11 @@ func vendorDiagram(vendorName string, systems, subs []flowSide) flowDiagram {
 			Title: fmt.Sprintf("%s passes data to its subprocessor %s", vendorName, s.Label)})
 	}
 	return d
+}
+
+// cubicPath is an SVG path from (x1, y1) to (x2, y2) along a cubic curve
+// that leaves horizontally towards x = c1 and arrives horizontally from
+// x = c2: the arrows of the vendor and who-has diagrams.
+func cubicPath(x1, y1, c1, c2, x2, y2 int) string {
+	return fmt.Sprintf("M%d,%d C%d,%d %d,%d %d,%d", x1, y1, c1, y1, c2, y2, x2, y2)
 }

@@ -362,11 +362,11 @@ func newDiagram(wh service.WhoHas) *diagram {
 		if b.x > a.x {
 			tx := b.x - 3 // the arrowhead ends at the box
 			mx := (sx + tx) / 2
-			d = fmt.Sprintf("M%d %d C%d %d %d %d %d %d", sx, sy, mx, sy, mx, ty, tx, ty)
+			d = cubicPath(sx, sy, mx, mx, tx, ty)
 		} else {
 			// Past the last column: loop round the right-hand side.
 			tx := b.x + dgBoxWidth + 3
-			d = fmt.Sprintf("M%d %d C%d %d %d %d %d %d", sx, sy, sx+28, sy, tx+28, ty, tx, ty)
+			d = cubicPath(sx, sy, sx+28, tx+28, tx, ty)
 		}
 		dg.Edges = append(dg.Edges, diagramEdge{From: e.from.id, To: e.to.id, Kind: kind, D: d})
 	}
